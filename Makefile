@@ -1,0 +1,76 @@
+# stanford.trusted_mail: the two commands of the README, and their parts.
+#   make demo   provision a throwaway systemd container into a trusted mail server and
+#               print its compliance summary (make demo-clean removes it)
+#   make test   lint, build, unit tests and every molecule scenario (what CI runs)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+RELEASES ?= bookworm
+SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+COLLECTION_LINK := build/collections/ansible_collections/stanford/trusted_mail
+
+export CONTAINERS_CONF := $(CURDIR)/tests/harness/containers.conf
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
+export PATH := $(VENV)/bin:$(PATH)
+export PY_COLORS := 0
+export ANSIBLE_FORCE_COLOR := 0
+
+.PHONY: help setup host venv collection images networks demo demo-clean test lint build unit molecule clean
+
+help:
+	@echo "make demo | make demo-clean | make test   (see README.md)"
+
+setup: host venv collection images networks
+
+host:
+	tests/harness/host-setup.sh
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+collection:
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+images: host
+	tests/harness/build-images.sh $(RELEASES)
+
+networks: host
+	tests/harness/networks.sh
+
+demo: setup
+	tests/harness/demo.sh
+
+demo-clean:
+	tests/harness/demo.sh --clean
+
+test: setup
+	$(MAKE) --no-print-directory lint build unit
+	$(MAKE) --no-print-directory molecule
+
+lint: venv collection
+	yamllint --strict .
+	ansible-lint --profile production --offline
+
+build: venv
+	rm -rf build/dist && mkdir -p build/dist
+	ansible-galaxy collection build --force --output-path build/dist .
+	ansible-galaxy collection install --force -p build/dist/installed build/dist/stanford-trusted_mail-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t module stanford.trusted_mail.postconf >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t role stanford.trusted_mail.mta >/dev/null
+
+unit: venv collection
+	python -m pytest tests/unit
+
+molecule: setup
+	tests/harness/run-molecule.sh $(SCENARIOS)
+
+clean: demo-clean
+	rm -rf build .cache

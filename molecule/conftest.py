@@ -1,0 +1,71 @@
+"""Shared testinfra plumbing for every molecule scenario.
+
+* Hosts are reached with testinfra's podman backend (``podman exec``); containers are
+  named ``tm-<scenario>-<role>``, and each scenario's tests ask for them by role through
+  the ``hosts`` fixture (``hosts["mail"]``).
+* Every check carries ``@pytest.mark.requirement("TM-05", ...)``; a check without one is
+  an error, so reports can always map checks to requirements.
+* Bad-host pass: with ``TM_EXPECT=bad`` (the scenarios' prepare step sets it after seeding
+  a deliberately non-compliant host) the outcome of each requirement check is inverted:
+  it passes only if it FAILED on the bad host. A check that passes on a bad host cannot
+  see the bad state and is reported as a failure. Checks marked ``positive`` (the server
+  works at all) are not run in that pass.
+"""
+
+import os
+
+import pytest
+import testinfra
+
+EXPECT_BAD = os.environ.get("TM_EXPECT") == "bad"
+
+
+class Hosts(dict):
+    """Lazy map role -> testinfra host for the current scenario's containers."""
+
+    def __init__(self, scenario):
+        super().__init__()
+        self.scenario = scenario
+
+    def __missing__(self, role):
+        host = testinfra.get_host("podman://tm-%s-%s" % (self.scenario, role))
+        self[role] = host
+        return host
+
+
+@pytest.fixture(scope="session")
+def scenario():
+    name = os.environ.get("MOLECULE_SCENARIO_NAME")
+    if not name:
+        pytest.exit("MOLECULE_SCENARIO_NAME is not set: run these checks through molecule", returncode=4)
+    return name
+
+
+@pytest.fixture(scope="session")
+def hosts(scenario):
+    return Hosts(scenario)
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = [item.nodeid for item in items if item.get_closest_marker("requirement") is None]
+    if missing:
+        raise pytest.UsageError("checks without a requirement marker: %s" % ", ".join(missing))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    ids = ",".join(item.get_closest_marker("requirement").args)
+    report.user_properties.append(("requirement", ids))
+    if not EXPECT_BAD or report.when != "call" or item.get_closest_marker("positive"):
+        return
+    if report.failed:
+        report.outcome = "passed"
+        report.sections.append(("bad host", "failed on the seeded bad host, as it must"))
+        report.longrepr = None
+    elif report.passed:
+        report.outcome = "failed"
+        report.longrepr = (
+            "%s (%s) PASSED on a host seeded with the bad state: this check cannot detect it" % (item.nodeid, ids)
+        )

@@ -1,0 +1,88 @@
+"""TM-05: the server relays only for campus clients; every relay trick gets a 5xx."""
+
+import time
+
+import pytest
+from smtp_checks import reply_to, swaks, tag
+
+SERVER_OUTSIDE = "198.51.100.10"   # the server's address on the outside network
+SERVER_CAMPUS = "172.24.77.10"     # the server's address on the campus network
+SERVER_NAME = "mail.tm-test.stanford.edu"
+SINK_DIR = "/var/tmp/sink"
+
+# Recipient forms that try to make the server relay to outside.example.org.
+RELAY_TRICKS = {
+    "plain": "victim@outside.example.org",
+    "percent-hack": "victim%%outside.example.org@%s" % SERVER_NAME,
+    "percent-hack-literal": "victim%%outside.example.org@[%s]" % SERVER_OUTSIDE,
+    "bang-path": "outside.example.org!victim@%s" % SERVER_NAME,
+    "source-route": "@%s:victim@outside.example.org" % SERVER_NAME,
+    "quoted-local-part": '"victim@outside.example.org"@%s' % SERVER_NAME,
+    "quoted-percent": '"victim%%outside.example.org"@%s' % SERVER_NAME,
+    "multiple-at": "victim@outside.example.org@%s" % SERVER_NAME,
+    "address-literal": "victim@[192.0.2.25]",
+    "trailing-dot": "victim@outside.example.org.",
+}
+
+
+def sink_has(sink, marker, timeout=30):
+    """Wait for a message carrying ``marker`` at the campus smarthost's sink."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if sink.run("grep -rlF %s %s" % (marker, SINK_DIR)).rc == 0:
+            return True
+        time.sleep(1)
+    return False
+
+
+@pytest.mark.requirement("TM-05")
+@pytest.mark.parametrize("form", sorted(RELAY_TRICKS))
+def test_outside_client_cannot_relay(hosts, form):
+    marker = tag()
+    rc, transcript = swaks(hosts["outside"], "--server", SERVER_OUTSIDE, "--from", "spammer@example.net",
+                           "--to", RELAY_TRICKS[form], "--header", "X-TM-Test: %s" % marker)
+    code = reply_to(transcript, "RCPT TO")
+    assert code is not None and 500 <= code < 600, "RCPT for %s got %s, not 5xx:\n%s" % (form, code, transcript)
+    assert not hosts["mail"].run("postqueue -j | grep -F %s" % marker).stdout
+
+
+@pytest.mark.requirement("TM-05")
+def test_relay_attempts_never_reach_the_next_hop(hosts):
+    """Run after the trick checks: nothing addressed to the outside victim left the server."""
+    time.sleep(3)
+    arrived = hosts["campus"].run("grep -rlE '^To: .*victim' %s" % SINK_DIR).stdout.split()
+    queued = hosts["mail"].run("postqueue -p").stdout
+    assert not arrived, "relayed messages arrived at the next hop: %s" % arrived
+    assert "victim" not in queued, queued
+
+
+@pytest.mark.requirement("TM-05")
+@pytest.mark.positive
+def test_campus_client_relays_to_next_hop(hosts):
+    marker = tag()
+    rc, transcript = swaks(hosts["campus"], "--server", SERVER_CAMPUS, "--from", "app@campus.stanford.edu",
+                           "--to", "someone@outside.example.org", "--header", "X-TM-Test: %s" % marker)
+    assert rc == 0, transcript
+    assert sink_has(hosts["campus"], marker), "campus mail did not reach the next hop"
+
+
+@pytest.mark.requirement("TM-05")
+@pytest.mark.positive
+def test_local_submission_is_delivered(hosts):
+    marker = tag()
+    cmd = hosts["mail"].run(
+        "printf 'Subject: local %s\\nX-TM-Test: %s\\n\\nhello\\n' | /usr/sbin/sendmail -f root someone@outside.example.org"
+        % (marker, marker))
+    assert cmd.rc == 0, cmd.stderr
+    assert sink_has(hosts["campus"], marker)
+
+
+@pytest.mark.requirement("TM-05")
+def test_main_cf_relay_policy(hosts):
+    """The deployed policy, read from Postfix itself (what an auditor reads)."""
+    conf = hosts["mail"].run("postconf -h smtpd_relay_restrictions mynetworks allow_untrusted_routing")
+    relay, mynetworks, untrusted = conf.stdout.splitlines()
+    assert relay.replace(" ", "").split(",")[-1] == "reject_unauth_destination", relay
+    assert "0.0.0.0/0" not in mynetworks and "198.51.100" not in mynetworks, mynetworks
+    assert "172.24.0.0/14" in mynetworks, mynetworks
+    assert untrusted == "no"
