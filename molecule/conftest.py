@@ -12,12 +12,19 @@
   works at all) are not run in that pass.
 """
 
+import json
 import os
 
 import pytest
 import testinfra
 
-EXPECT_BAD = os.environ.get("TM_EXPECT") == "bad"
+# "bad": a working server seeded with a non-compliant configuration;
+# "bare": a plain host with nothing installed, where every check must fail.
+EXPECT = os.environ.get("TM_EXPECT", "")
+if EXPECT not in ("", "bad", "bare"):
+    raise pytest.UsageError("TM_EXPECT must be 'bad' or 'bare', not %r" % EXPECT)
+REPORT = os.environ.get("TM_REPORT")
+RESULTS = []
 
 
 class Hosts(dict):
@@ -35,9 +42,9 @@ class Hosts(dict):
 
 @pytest.fixture(scope="session")
 def scenario():
-    name = os.environ.get("MOLECULE_SCENARIO_NAME")
+    name = os.environ.get("TM_SCENARIO") or os.environ.get("MOLECULE_SCENARIO_NAME")
     if not name:
-        pytest.exit("MOLECULE_SCENARIO_NAME is not set: run these checks through molecule", returncode=4)
+        pytest.exit("MOLECULE_SCENARIO_NAME is not set: run these checks through molecule, or set TM_SCENARIO", returncode=4)
     return name
 
 
@@ -56,9 +63,17 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    ids = ",".join(item.get_closest_marker("requirement").args)
+    requirements = list(item.get_closest_marker("requirement").args)
+    ids = ",".join(requirements)
     report.user_properties.append(("requirement", ids))
-    if not EXPECT_BAD or report.when != "call" or item.get_closest_marker("positive"):
+    if report.when != "call" and not report.failed:
+        return
+    # A failed setup (broken fixture, unreachable host) counts against the check too.
+    RESULTS.append({"check": item.nodeid, "requirements": requirements,
+                    "outcome": report.outcome if report.when == "call" else "error"})
+    if report.when != "call":
+        return
+    if not EXPECT or (EXPECT == "bad" and item.get_closest_marker("positive")):
         return
     if report.failed:
         report.outcome = "passed"
@@ -69,3 +84,9 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = (
             "%s (%s) PASSED on a host seeded with the bad state: this check cannot detect it" % (item.nodeid, ids)
         )
+
+
+def pytest_sessionfinish(session):
+    if REPORT:
+        with open(REPORT, "w", encoding="utf-8") as handle:
+            json.dump(RESULTS, handle, indent=1)

@@ -1,0 +1,23 @@
+"""End-to-end: mail submitted on the converged host leaves through the campus smarthost."""
+
+import time
+
+import pytest
+
+
+@pytest.mark.requirement("TM-05")
+@pytest.mark.positive
+def test_local_mail_reaches_the_smarthost_over_verified_tls(hosts):
+    marker = "tm-e2e-%d" % time.time_ns()
+    cmd = hosts["mail"].run(
+        "printf 'Subject: e2e\\nX-TM-Test: %s\\n\\nhello\\n' | /usr/sbin/sendmail -f root someone@outside.example.org"
+        % marker)
+    assert cmd.rc == 0, cmd.stderr
+    for _ in range(30):
+        found = hosts["campus"].run("grep -rl %s /var/tmp/sink" % marker)
+        if found.rc == 0:
+            break
+        time.sleep(1)
+    assert found.rc == 0, "the message did not reach the smarthost"
+    message = hosts["campus"].check_output("cat %s" % found.stdout.split()[0])
+    assert "using TLSv1.3" in message or "using TLSv1.2" in message, message
