@@ -33,6 +33,7 @@ trusted_mail:
   hosts:
     $name:
       ansible_connection: containers.podman.podman
+      ansible_become: false   # already root in the container
       ansible_python_interpreter: /usr/bin/python3
       mta_myhostname: mail.demo.stanford.edu
       mta_tls_cert_source: selfsigned   # a real site installs its certificate instead

@@ -6,6 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p build/logs
+rm -f build/logs/molecule-*.log
 jobs=${TM_JOBS:-3}
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2)
