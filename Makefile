@@ -65,6 +65,8 @@ build: venv
 	ansible-galaxy collection install --force -p build/dist/installed build/dist/stanford-trusted_mail-*.tar.gz
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t module stanford.trusted_mail.postconf >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t role stanford.trusted_mail.mta >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t filter \
+	  stanford.trusted_mail.invalid_networks stanford.trusted_mail.postfix_networks stanford.trusted_mail.in_networks >/dev/null
 
 unit: venv collection
 	python -m pytest tests/unit

@@ -24,7 +24,7 @@ def test_postfix_is_the_mta_and_runs(mail):
     assert mail.package("postfix").is_installed
     assert mail.service("postfix@-").is_running
     assert mail.service("postfix").is_enabled
-    for other in ("exim4-base", "sendmail-bin", "opensmtpd", "nullmailer"):
+    for other in ("exim4-base", "exim4-daemon-light", "sendmail-bin", "opensmtpd", "nullmailer"):
         assert not mail.package(other).is_installed, other
 
 
