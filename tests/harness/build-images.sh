@@ -7,7 +7,7 @@
 #   localhost/trusted-mail-base:<release>   a plain minimal Debian server (the
 #                                           host under test: no MTA, no syslog, no cron)
 #   localhost/trusted-mail-tools:<release>  base + swaks, Postfix's smtp-source/smtp-sink
-#                                           and openssl, for the test clients and sinks
+#                                           openssl and zip, for the test clients and sinks
 # Each image carries a label with the hash of its recipe (this file); an image whose
 # label matches is reused, so a rebuild happens only when the recipe changes.
 set -euo pipefail
@@ -56,7 +56,7 @@ build_tools() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-    apt-get install -y -qq --no-install-recommends postfix swaks openssl procps >/dev/null
+    apt-get install -y -qq --no-install-recommends postfix swaks openssl procps zip >/dev/null
     systemctl disable postfix >/dev/null 2>&1 || true
     rm -rf /var/lib/apt/lists/*' >/dev/null
   podman commit --change "LABEL org.stanford.trusted_mail.recipe=$recipe" "$name" "$image" >/dev/null
