@@ -67,3 +67,4 @@ for release in "${@:-bookworm}"; do
   build_base "$release"
   build_tools "$release"
 done
+podman image prune -f >/dev/null  # the images a rebuild replaced
