@@ -38,7 +38,6 @@ trusted_mail:
       mta_myhostname: mail.demo.stanford.edu
       mta_tls_cert_source: selfsigned   # a real site installs its certificate instead
       mta_root_alias: ""
-      antivirus_memory_check: false   # the container shows the whole machine's memory
 INVENTORY
 
 echo "== demo only: ClamAV's test signature (this machine cannot download the real ones)"

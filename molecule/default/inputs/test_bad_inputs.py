@@ -1,4 +1,4 @@
-"""Bad role input stops the run with a clear error before anything on the host changes.
+"""TM-04 / TM-05 / TM-07: bad role input stops the run with a clear error before anything on the host changes.
 
 Runs from the default scenario's prepare step, against its still-fresh mail host: each
 case runs playbooks/site.yml with one bad setting and must fail with a message that
@@ -24,6 +24,11 @@ CASES = {
                             "Clear-text passwords are not accepted"),
     "not-a-boolean": ({"mta_sasl_enabled": "perhaps"}, "mta_sasl_enabled"),
     "unknown-tls-level": ({"mta_relayhost_tls_level": "sometimes"}, "must be one of"),
+    "postfix-limit-over-scan-limit": ({"mta_message_size_limit": 52428800, "antivirus_max_message_size": 26214400},
+                                      "Part of a larger message would go unscanned"),
+    "signatures-not-daily": ({"antivirus_freshclam_checks_per_day": 0}, "Signatures must be updated at least daily"),
+    "no-signature-mirror": ({"antivirus_freshclam_mirrors": []}, "at least one mirror"),
+    "admin-not-an-address": ({"antivirus_admin_emails": ["root"]}, "antivirus_admin_emails must hold e-mail addresses"),
 }
 
 
@@ -39,7 +44,7 @@ def before(hosts):
     return snapshot(hosts["mail"])
 
 
-@pytest.mark.requirement("TM-05", "TM-07")
+@pytest.mark.requirement("TM-04", "TM-05", "TM-07")
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_refused_before_any_change(hosts, before, case):
     extra, expected = CASES[case]
