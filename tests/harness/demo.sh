@@ -51,5 +51,8 @@ TM_SCENARIO=demo TM_REPORT="$dir/results.json" python -m pytest -q -p no:cachepr
   >"$dir/checks.log" 2>&1 || true
 status=0
 python tests/harness/summary.py "$dir/results.json" || status=$?
+podman exec "$name" systemctl start trusted-mail-av-freshness.service >/dev/null 2>&1 || true
+echo "signature freshness monitor (TM-04): $(podman exec "$name" journalctl -q --no-pager -t trusted-mail-av -n 1 -o cat)"
+echo "  (this demo runs on ClamAV's test signature only: the machine cannot download the official ones)"
 echo "details: $dir/checks.log; remove the container with: make demo-clean"
 exit $status
