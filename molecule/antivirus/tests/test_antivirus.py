@@ -188,3 +188,21 @@ def test_nothing_passes_unscanned_while_the_scanner_is_down(hosts, unit):
     assert wait_for(lambda: mail.run("test -S /var/spool/postfix/clamav/clamav-milter.ctl").rc == 0, 60)
     mail.run("postqueue -f; postkick public pickup W")
     assert wait_for(lambda: delivered(campus, local), 120), "waiting local mail was not delivered after the restart"
+
+
+@pytest.mark.requirement("TM-04")
+def test_without_a_signature_database_clamd_stays_down_and_mail_waits(hosts):
+    """Debian's clamd unit needs the official databases; the test drop-in lifts that.
+    Without it (as in production with no database) clamd must not run and mail must wait."""
+    mail, campus = hosts["mail"], hosts["campus"]
+    dropin = "/etc/systemd/system/clamav-daemon.service.d/tm-test.conf"
+    mark = marker()
+    mail.run("mv %s /root/tm-test.conf.off && systemctl daemon-reload && systemctl restart clamav-daemon" % dropin)
+    try:
+        assert not mail.service("clamav-daemon").is_running, "clamd runs without a signature database"
+        rc, transcript = send_smtp(campus, "clean", mark)
+        assert rc != 0 and "<** 4" in transcript, "mail was not refused with 4xx:\n" + transcript[-1500:]
+        assert not delivered(campus, mark)
+    finally:
+        mail.run("mv /root/tm-test.conf.off %s; systemctl daemon-reload; systemctl restart clamav-daemon" % dropin)
+        wait_for(lambda: mail.run("test -S /run/clamav/clamd.ctl").rc == 0, 60)
