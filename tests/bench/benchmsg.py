@@ -8,6 +8,8 @@ hash. Random bytes cannot match the EICAR test signature or the synthetic signat
 import base64
 import email.utils
 import os
+import threading
+import time
 
 
 def make_message(run_id, index, size):
@@ -49,3 +51,29 @@ def stats(latencies):
         "mean_ms": round(1000 * sum(lat) / len(lat), 1),
         "p95_ms": round(1000 * lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1),
     }
+
+
+def run_pool(count, conc, task):
+    """Run task(i) for i in 0..count-1 on `conc` threads; return the wall time in seconds.
+
+    Each task does its own bookkeeping (under its own lock); a task must not raise.
+    """
+    lock = threading.Lock()
+    nxt = [0]
+
+    def worker():
+        while True:
+            with lock:
+                i = nxt[0]
+                nxt[0] += 1
+            if i >= count:
+                return
+            task(i)
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(conc)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - start

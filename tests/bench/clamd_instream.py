@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmsg import make_message, stats  # noqa: E402
+from benchmsg import make_message, run_pool, stats  # noqa: E402
 
 CHUNK = 65536
 
@@ -61,35 +61,22 @@ def main():
 
     msgs = [make_message(a.run_id, i, a.size) for i in range(a.count)]
     lock = threading.Lock()
-    nxt = [0]
     lat, verdicts = [], {}
 
-    def worker():
-        while True:
-            with lock:
-                i = nxt[0]
-                nxt[0] += 1
-            if i >= a.count:
-                return
-            t0 = time.monotonic()
-            try:
-                r = scan(a.socket, msgs[i])
-            except OSError as e:
-                r = f"ERROR {type(e).__name__}"
-            dt = time.monotonic() - t0
-            key = "OK" if r.endswith(" OK") else r[:120]
-            with lock:
-                verdicts[key] = verdicts.get(key, 0) + 1
-                if key == "OK":
-                    lat.append(dt)
+    def task(i):
+        t0 = time.monotonic()
+        try:
+            r = scan(a.socket, msgs[i])
+        except OSError as e:
+            r = f"ERROR {type(e).__name__}"
+        dt = time.monotonic() - t0
+        key = "OK" if r.endswith(" OK") else r[:120]
+        with lock:
+            verdicts[key] = verdicts.get(key, 0) + 1
+            if key == "OK":
+                lat.append(dt)
 
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(a.conc)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - t0
+    wall = run_pool(a.count, a.conc, task)
     out = {"sent": a.count, "ok": len(lat), "verdicts": verdicts, "wall_s": round(wall, 3),
            "rate": round(len(lat) / wall, 2), "avg_size": sum(map(len, msgs)) // len(msgs)}
     out.update(stats(lat))

@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmsg import make_message, stats  # noqa: E402
+from benchmsg import make_message, run_pool, stats  # noqa: E402
 
 
 def main():
@@ -30,35 +30,22 @@ def main():
 
     msgs = [make_message(a.run_id, i, a.size) for i in range(a.count)]
     lock = threading.Lock()
-    nxt = [0]
     lat, fails = [], []
 
-    def worker():
-        while True:
+    def task(i):
+        t0 = time.monotonic()
+        try:
+            with smtplib.SMTP(a.host, a.port, local_hostname="client.bench.stanford.edu", timeout=300) as s:
+                s.sendmail("bench@bench.stanford.edu", ["sink@sink.bench.example"], msgs[i])
+            dt = time.monotonic() - t0
             with lock:
-                i = nxt[0]
-                nxt[0] += 1
-            if i >= a.count:
-                return
-            t0 = time.monotonic()
-            try:
-                with smtplib.SMTP(a.host, a.port, local_hostname="client.bench.stanford.edu", timeout=300) as s:
-                    s.sendmail("bench@bench.stanford.edu", ["sink@sink.bench.example"], msgs[i])
-                dt = time.monotonic() - t0
-                with lock:
-                    lat.append(dt)
-            except Exception as e:  # a refused or deferred message is a failure, never retried
-                with lock:
-                    fails.append(f"{i}: {type(e).__name__}: {e}"[:200])
+                lat.append(dt)
+        except Exception as e:  # a refused or deferred message is a failure, never retried
+            with lock:
+                fails.append(f"{i}: {type(e).__name__}: {e}"[:200])
 
     start_epoch = time.time()
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(a.conc)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - t0
+    wall = run_pool(a.count, a.conc, task)
     out = {
         "start_epoch": start_epoch,
         "sent": a.count,
