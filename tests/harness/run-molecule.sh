@@ -3,20 +3,24 @@
 # cache, so they do not share state) and report each one's result. Logs: build/logs/.
 #   tests/harness/run-molecule.sh [scenario ...]     (default: all)
 #   TM_JOBS=n    scenarios at once (default 3)
+#   TM_RELEASE   Debian release of the images (default bookworm); logs are per release
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p build/logs
-rm -f build/logs/molecule-*.log
+release=${TM_RELEASE:-bookworm}
+export release
+rm -f build/logs/molecule-*-"$release".log
 jobs=${TM_JOBS:-3}
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2)
 
 run() {
   local s=$1 start=$SECONDS
-  if molecule test -s "$s" >"build/logs/molecule-$s.log" 2>&1; then
-    echo "PASS $s ($((SECONDS - start)) s)"
+  local log="build/logs/molecule-$s-$release.log"
+  if molecule test -s "$s" >"$log" 2>&1; then
+    echo "PASS $s on $release ($((SECONDS - start)) s)"
   else
-    echo "FAIL $s ($((SECONDS - start)) s): build/logs/molecule-$s.log"
+    echo "FAIL $s on $release ($((SECONDS - start)) s): $log"
     return 1
   fi
 }
@@ -25,10 +29,10 @@ export -f run
 failed=0
 printf '%s\n' "${scenarios[@]}" | xargs -P "$jobs" -I{} bash -c 'run "$1"' _ {} || failed=1
 if [ "$failed" -ne 0 ]; then
-  for log in build/logs/molecule-*.log; do
+  for log in build/logs/molecule-*-"$release".log; do
     if grep -q "FAILED\|fatal:\|ERROR" "$log"; then echo "=== tail of $log"; tail -60 "$log"; fi
   done
 fi
 # The checks' own summary lines, for CI's record.
-grep -h -E '^=+ .*(passed|failed).* in ' build/logs/molecule-*.log || true
+grep -h -E '^=+ .*(passed|failed).* in ' build/logs/molecule-*-"$release".log || true
 exit $failed
