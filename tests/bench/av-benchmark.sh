@@ -11,8 +11,11 @@
 #
 #   tests/bench/av-benchmark.sh          create tm-bench-* containers, converge, measure, remove
 #   tests/bench/av-benchmark.sh --keep   leave the containers running afterwards
+#   tests/bench/av-benchmark.sh --reuse  use the kept containers (converge again, measure; implies --keep)
 # Settings (environment): BENCH_CONC (8), BENCH_COUNT_10K (1000), BENCH_COUNT_100K (400),
-#   BENCH_SYNTH (1), BENCH_SYNTH_HDB (4000000), BENCH_SYNTH_NDB (200000), BENCH_OUT (results dir)
+#   BENCH_SYNTH (1), BENCH_SYNTH_HDB (4000000), BENCH_SYNTH_HSB (1000000), BENCH_SYNTH_NDB (200000),
+#   BENCH_SYNTH_LDB (20000), BENCH_EXTRA_VARS (extra -e for site.yml, e.g. tuning),
+#   BENCH_TESTSIG (1; 0 skips the test-signature runs), BENCH_OUT (results dir)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/tests/harness/containers.conf}
@@ -24,8 +27,13 @@ COUNT_10K=${BENCH_COUNT_10K:-1000}
 COUNT_100K=${BENCH_COUNT_100K:-400}
 SYNTH=${BENCH_SYNTH:-1}
 SYNTH_HDB=${BENCH_SYNTH_HDB:-4000000}
+SYNTH_HSB=${BENCH_SYNTH_HSB:-1000000}
 SYNTH_NDB=${BENCH_SYNTH_NDB:-200000}
-KEEP=0; [ "${1:-}" = "--keep" ] && KEEP=1
+SYNTH_LDB=${BENCH_SYNTH_LDB:-20000}
+EXTRA_VARS=${BENCH_EXTRA_VARS:-}
+KEEP=0 REUSE=0
+case "${1:-}" in --keep) KEEP=1 ;; --reuse) KEEP=1 REUSE=1 ;; "") ;; *) echo "usage: $0 [--keep|--reuse]" >&2; exit 2 ;; esac
+TESTSIG=${BENCH_TESTSIG:-1}
 release=${TM_RELEASE:-bookworm}
 MAIL=tm-bench-mail SINK=tm-bench-sink CLIENT=tm-bench-client
 MAIL_IP=172.24.77.60 SINK_IP=172.24.77.61 CLIENT_IP=172.24.77.62
@@ -46,6 +54,7 @@ sk() { podman exec $SINK sh -c "$1"; }
 log() { echo "== [$(( $(date +%s) - T_START ))s] $*"; }
 
 # ---------------------------------------------------------------- containers, converge
+if [ "$REUSE" = 0 ]; then
 log "containers (results in $OUT)"
 podman rm -f -t 0 --ignore $MAIL $SINK $CLIENT >/dev/null
 mkdir -p "/var/cache/trusted-mail/apt/$release-bench"
@@ -59,6 +68,10 @@ podman run -d --name $SINK --network tm-campus:ip=$SINK_IP "localhost/trusted-ma
 podman run -d --name $CLIENT --network tm-campus:ip=$CLIENT_IP \
   --volume "$PWD/tests/bench:/bench:ro,z" "localhost/trusted-mail-tools:$release" sleep infinity >/dev/null
 mx systemctl is-system-running --wait >/dev/null 2>&1 || true
+else
+  log "reusing $MAIL, $SINK, $CLIENT (results in $OUT)"
+  mx sh -c 'rm -f /var/lib/clamav/tm-bench-synth*'
+fi
 
 cp -r inventories/example/group_vars "$OUT/group_vars"
 cat >"$OUT/hosts.yml" <<INVENTORY
@@ -78,7 +91,7 @@ INVENTORY
 log "test-only ClamAV signature (EICAR) and drop-in"
 ansible-playbook -i "$OUT/hosts.yml" molecule/shared/clamav_test_db.yml >"$OUT/converge.log" 2>&1
 log "converging $MAIL with playbooks/site.yml (log: $OUT/converge.log)"
-ANSIBLE_PIPELINING=true ansible-playbook -i "$OUT/hosts.yml" playbooks/site.yml >>"$OUT/converge.log" 2>&1 \
+ANSIBLE_PIPELINING=true ansible-playbook -i "$OUT/hosts.yml" ${EXTRA_VARS:+-e "$EXTRA_VARS"} playbooks/site.yml >>"$OUT/converge.log" 2>&1 \
   || { tail -n 30 "$OUT/converge.log"; exit 1; }
 podman cp tests/bench/. $MAIL:/root/bench >/dev/null
 
@@ -167,20 +180,22 @@ echo_mem() { # sigset load_s
 }
 
 # ---------------------------------------------------------------- measurements
-log "clamd with the test signature only"
-echo_mem test-sig "$(clamd_restart_timed)"
-log "measuring (concurrency $CONC, ${COUNT_10K} x 10 KB, ${COUNT_100K} x 100 KB, unique content)"
-measure_set test-sig
-mx sh -c "grep -E '^(VmRSS|VmHWM)' /proc/$(clamd_pid)/status" | tr '\n' ' '; echo
+if [ "$TESTSIG" = 1 ]; then
+  log "clamd with the test signature only"
+  echo_mem test-sig "$(clamd_restart_timed)"
+  log "measuring (concurrency $CONC, ${COUNT_10K} x 10 KB, ${COUNT_100K} x 100 KB, unique content)"
+  measure_set test-sig
+  mx sh -c "grep -E '^(VmRSS|VmHWM)' /proc/$(clamd_pid)/status" | tr '\n' ' '; echo
+fi
 
 if [ "$SYNTH" = 1 ]; then
-  log "synthetic signatures: $SYNTH_HDB random MD5 (.hdb) + $SYNTH_NDB random body (.ndb)"
-  mx python3 /root/bench/gen_synthetic_sigs.py --hdb "$SYNTH_HDB" --ndb "$SYNTH_NDB"
-  mx chown clamav:clamav /var/lib/clamav/tm-bench-synth.hdb /var/lib/clamav/tm-bench-synth.ndb
+  log "synthetic signatures: $SYNTH_HDB MD5 (.hdb) + $SYNTH_HSB SHA-256 (.hsb) + $SYNTH_NDB body (.ndb) + $SYNTH_LDB logical (.ldb), all random"
+  mx python3 /root/bench/gen_synthetic_sigs.py --hdb "$SYNTH_HDB" --hsb "$SYNTH_HSB" --ndb "$SYNTH_NDB" --ldb "$SYNTH_LDB"
+  mx sh -c 'chown clamav:clamav /var/lib/clamav/tm-bench-synth*; du -ch /var/lib/clamav/tm-bench-synth* | tail -n 1'
   echo_mem "synthetic" "$(clamd_restart_timed)"
   measure_set synthetic
   if [ "$KEEP" = 1 ]; then
-    mx rm -f /var/lib/clamav/tm-bench-synth.hdb /var/lib/clamav/tm-bench-synth.ndb
+    mx sh -c 'rm -f /var/lib/clamav/tm-bench-synth*'
     clamd_restart_timed >/dev/null
   fi
 fi

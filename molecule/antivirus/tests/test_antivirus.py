@@ -191,6 +191,29 @@ def test_nothing_passes_unscanned_while_the_scanner_is_down(hosts, unit):
 
 
 @pytest.mark.requirement("TM-04")
+def test_a_stalled_scanner_makes_mail_wait(hosts):
+    """clamd frozen (SIGSTOP) accepts connections but never answers. After
+    antivirus_scan_timeout (30 s in this scenario) the milter gives up: SMTP clients get a
+    4xx and local mail waits; nothing is delivered unscanned. Thawed, clamd scans it."""
+    mail, campus = hosts["mail"], hosts["campus"]
+    smtp, local = marker(), marker()
+    mail.run("systemctl kill --signal=SIGSTOP clamav-daemon")
+    try:
+        send_local(mail, "clean", local)
+        start = time.time()
+        rc, transcript = send_smtp(campus, "clean", smtp)
+        waited = time.time() - start
+        assert rc != 0 and "<** 4" in transcript, (
+            "SMTP mail was not refused with 4xx after %.0f s:\n%s" % (waited, transcript[-1500:]))
+        time.sleep(5)
+        assert not delivered(campus, smtp) and not delivered(campus, local), "mail passed unscanned"
+    finally:
+        mail.run("systemctl kill --signal=SIGCONT clamav-daemon")
+    mail.run("postqueue -f; postkick public pickup W")
+    assert wait_for(lambda: delivered(campus, local), 120), "waiting local mail was not delivered after clamd resumed"
+
+
+@pytest.mark.requirement("TM-04")
 def test_without_a_signature_database_clamd_stays_down_and_mail_waits(hosts):
     """Debian's clamd unit needs the official databases; the test drop-in lifts that.
     Without it (as in production with no database) clamd must not run and mail must wait."""
