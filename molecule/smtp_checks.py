@@ -6,6 +6,7 @@ the server sees the client's own address: campus or outside.
 
 import json
 import shlex
+import time
 import uuid
 
 # A tiny SMTP client run with the container's python3: it speaks exactly the commands
@@ -69,3 +70,13 @@ def reply_to(transcript, command):
 def tag():
     """A unique marker to find one test's message at the sink."""
     return "tm-" + uuid.uuid4().hex
+
+
+def wait_for(predicate, timeout, interval=1.0):
+    """Poll ``predicate`` until it is true or ``timeout`` seconds have passed; its last value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())

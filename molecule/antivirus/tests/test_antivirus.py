@@ -14,6 +14,7 @@ import time
 import uuid
 
 import pytest
+from smtp_checks import wait_for
 
 SERVER = "172.24.77.30"
 SINK = "/var/tmp/sink"
@@ -37,15 +38,6 @@ def send_smtp(client, kind, mark, size=0):
 def send_local(mail, kind, mark):
     cmd = mail.run("tm-sample %s %s | /usr/sbin/sendmail -f root %s" % (kind, mark, RECIPIENT))
     assert cmd.rc == 0, cmd.stderr
-
-
-def wait_for(predicate, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(1)
-    return predicate()
 
 
 def held(mail, mark):

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from smtp_checks import wait_for
 
 
 @pytest.mark.requirement("TM-05")
@@ -13,11 +14,7 @@ def test_local_mail_reaches_the_smarthost_over_verified_tls(hosts):
         "printf 'Subject: e2e\\nX-TM-Test: %s\\n\\nhello\\n' | /usr/sbin/sendmail -f root someone@outside.example.org"
         % marker)
     assert cmd.rc == 0, cmd.stderr
-    for _ in range(30):
-        found = hosts["campus"].run("grep -rl %s /var/tmp/sink" % marker)
-        if found.rc == 0:
-            break
-        time.sleep(1)
-    assert found.rc == 0, "the message did not reach the smarthost"
-    message = hosts["campus"].check_output("cat %s" % found.stdout.split()[0])
+    found = wait_for(lambda: hosts["campus"].run("grep -rl %s /var/tmp/sink" % marker).rc == 0, 30)
+    assert found, "the message did not reach the smarthost"
+    message = hosts["campus"].check_output("cat $(grep -rl %s /var/tmp/sink | head -n 1)" % marker)
     assert "using TLSv1.3" in message or "using TLSv1.2" in message, message

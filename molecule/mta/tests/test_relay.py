@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from smtp_checks import reply_to, swaks, tag
+from smtp_checks import reply_to, swaks, tag, wait_for
 
 SERVER_OUTSIDE = "198.51.100.10"   # the server's address on the outside network
 SERVER_CAMPUS = "172.24.77.10"     # the server's address on the campus network
@@ -31,12 +31,7 @@ ATTEMPTS = []
 
 def sink_has(sink, marker, timeout=30):
     """Wait for a message carrying ``marker`` at the campus smarthost's sink."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if sink.run("grep -rlF %s %s" % (marker, SINK_DIR)).rc == 0:
-            return True
-        time.sleep(1)
-    return False
+    return wait_for(lambda: sink.run("grep -rlF %s %s" % (marker, SINK_DIR)).rc == 0, timeout)
 
 
 @pytest.mark.requirement("TM-05")
