@@ -1,0 +1,73 @@
+"""MS-ACCESS / MS-2FA: input that would lock administrators out, or cannot work, stops the
+run with a clear message before anything on the host changes.
+
+Runs from the access scenario's prepare step against its seeded (never converged) host:
+each case runs converge.yml with one bad setting; it must fail with a message that
+names the problem, and the host's packages and /etc must be exactly as they were.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+
+def public_key():
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "access", "tmadmin.pub")
+    with open(path, encoding="ascii") as handle:
+        return handle.read().strip()
+
+
+CASES = {
+    "no-administrator": ({"access_admin_users": []}, "No administrator other than root has a key"),
+    "only-root-has-a-key": ({"access_admin_users": [{"name": "root", "authorized_keys": ["@KEY@"]}]},
+                            "No administrator other than root has a key"),
+    "administrator-without-key": ({"access_admin_users": [{"name": "tmadmin", "authorized_keys": [],
+                                                           "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DP"}]},
+                                  "No administrator other than root has a key"),
+    "private-key-given": ({"access_admin_users": [{"name": "tmadmin", "authorized_keys": ["-----BEGIN OPENSSH PRIVATE KEY-----"],
+                                                   "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DP"}]},
+                          "keys that are not public keys"),
+    "totp-secret-missing": ({"access_admin_users": [{"name": "tmadmin", "authorized_keys": ["@KEY@"]}]},
+                            "have no totp_secret and could not log in: tmadmin"),
+    "totp-secret-not-base32": ({"access_admin_users": [{"name": "tmadmin", "authorized_keys": ["@KEY@"], "totp_secret": "hello-world"}]},
+                               "not base32"),
+    "duo-without-keys": ({"access_mfa_method": "duo"}, "access_duo_ikey, access_duo_skey and access_duo_host are not all set"),
+    "duo-without-package": ({"access_mfa_method": "duo", "access_duo_ikey": "DIXXXXXXXXXXXXXXXXXX", "access_duo_skey": "x" * 40,
+                             "access_duo_host": "api-00000000.duosecurity.com"},
+                            "is neither installed nor available from the host's apt sources"),
+    "exemption-from-everywhere": ({"access_mfa_exempt_users": [{"name": "deploy", "addresses": []}]},
+                                  "an exemption from everywhere is not allowed"),
+    "weak-cipher": ({"access_ssh_ciphers": ["aes256-ctr", "aes128-cbc"]}, "name weak algorithms (aes128-cbc)"),
+    "unknown-second-factor": ({"access_mfa_method": "sms"}, "access_mfa_method"),
+    "root-login-by-password": ({"access_ssh_permit_root_login": "yes"}, "access_ssh_permit_root_login"),
+}
+
+
+def snapshot(host):
+    """What a failed run must not have changed: the package set and everything in /etc."""
+    return host.check_output(
+        "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sha256sum; "
+        "find /etc -xdev -printf '%p %s %T@ %m\\n' | sort | sha256sum")
+
+
+@pytest.fixture(scope="module")
+def before(hosts):
+    return snapshot(hosts["mail"])
+
+
+@pytest.mark.requirement("MS-ACCESS", "MS-2FA")
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_refused_before_any_change(hosts, before, case):
+    extra, expected = CASES[case]
+    extra = json.loads(json.dumps(extra).replace("@KEY@", public_key()))
+    scenario = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
+    run = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], os.path.join(scenario, "converge.yml"),
+         "-e", json.dumps(extra)],
+        capture_output=True, text=True, cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], check=False)
+    output = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode != 0, "the run accepted %s:\n%s" % (case, run.stdout[-2000:])
+    assert expected in output, "the error does not say what is wrong (%r):\n%s" % (expected, output[-3000:])
+    assert snapshot(hosts["mail"]) == before, "the host changed before the error"
