@@ -3,6 +3,14 @@
 * Hosts are reached with testinfra's podman backend (``podman exec``); containers are
   named ``tm-<scenario>-<role>``, and each scenario's tests ask for them by role through
   the ``hosts`` fixture (``hosts["mail"]``).
+* Audit of any inventory host (scripts/tm-audit, playbooks/audit.yml): with
+  ``TM_AUDIT_INVENTORY`` and ``TM_AUDIT_HOST`` set, ``hosts["mail"]`` is that inventory
+  host, reached the way the inventory says (testinfra's ansible backend; podman
+  connections through ``podman exec``), and ``hosts["outside"]`` is ``TM_AUDIT_OUTSIDE``
+  when given (an off-campus host for active probes). The same checks serve both.
+* Checks marked ``active`` (probes that send traffic: EICAR canary, relay and AUTH
+  probes) run only with ``TM_AUDIT_ACTIVE=1``; otherwise they are skipped and not
+  reported.
 * Every check carries ``@pytest.mark.requirement("TM-05", ...)``; a check without one is
   an error, so reports can always map checks to requirements.
 * Bad-host pass: with ``TM_EXPECT=bad`` (the scenarios' prepare step sets it after seeding
@@ -14,6 +22,7 @@
 
 import json
 import os
+import subprocess
 
 import pytest
 import testinfra
@@ -24,6 +33,10 @@ EXPECT = os.environ.get("TM_EXPECT", "")
 if EXPECT not in ("", "bad", "bare"):
     raise pytest.UsageError("TM_EXPECT must be 'bad' or 'bare', not %r" % EXPECT)
 REPORT = os.environ.get("TM_REPORT")
+AUDIT_INVENTORY = os.environ.get("TM_AUDIT_INVENTORY")
+AUDIT_HOST = os.environ.get("TM_AUDIT_HOST")
+ACTIVE = os.environ.get("TM_AUDIT_ACTIVE", "") == "1"
+PODMAN_CONNECTIONS = ("containers.podman.podman", "podman")
 RESULTS = []
 SEEN_FAILING = []  # (check, why it failed) in a bad- or bare-host pass
 
@@ -41,8 +54,35 @@ class Hosts(dict):
         return host
 
 
+def inventory_host(inventory, name):
+    """A testinfra host for an inventory host, reached as the inventory says."""
+    out = subprocess.run(["ansible-inventory", "-i", inventory, "--host", name],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise pytest.UsageError("host %s is not in %s: %s" % (name, inventory, out.stderr.strip()[-300:]))
+    hostvars = json.loads(out.stdout)
+    if hostvars.get("ansible_connection") in PODMAN_CONNECTIONS:
+        # testinfra's ansible backend knows no podman connection; podman exec is the same thing.
+        return testinfra.get_host("podman://%s" % hostvars.get("ansible_host", name))
+    return testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
+
+
+class AuditHosts(dict):
+    """Audit mode: "mail" is the audited inventory host, "outside" the optional probe host."""
+
+    def __missing__(self, role):
+        names = {"mail": AUDIT_HOST, "outside": os.environ.get("TM_AUDIT_OUTSIDE")}
+        if not names.get(role):
+            pytest.skip("no %s host in this audit (TM_AUDIT_OUTSIDE names an off-campus host)" % role)
+        host = inventory_host(AUDIT_INVENTORY, names[role])
+        self[role] = host
+        return host
+
+
 @pytest.fixture(scope="session")
 def scenario():
+    if AUDIT_INVENTORY:
+        return "audit"
     name = os.environ.get("TM_SCENARIO") or os.environ.get("MOLECULE_SCENARIO_NAME")
     if not name:
         pytest.exit("MOLECULE_SCENARIO_NAME is not set: run these checks through molecule, or set TM_SCENARIO", returncode=4)
@@ -51,13 +91,26 @@ def scenario():
 
 @pytest.fixture(scope="session")
 def hosts(scenario):
+    if AUDIT_INVENTORY:
+        if not AUDIT_HOST:
+            pytest.exit("TM_AUDIT_INVENTORY is set but TM_AUDIT_HOST is not", returncode=4)
+        return AuditHosts()
     return Hosts(scenario)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "active: a probe that sends traffic (run only with TM_AUDIT_ACTIVE=1)")
 
 
 def pytest_collection_modifyitems(config, items):
     missing = [item.nodeid for item in items if item.get_closest_marker("requirement") is None]
     if missing:
         raise pytest.UsageError("checks without a requirement marker: %s" % ", ".join(missing))
+    if not ACTIVE:
+        skip = pytest.mark.skip(reason="active probe: set TM_AUDIT_ACTIVE=1 (tm-audit --active)")
+        for item in items:
+            if item.get_closest_marker("active"):
+                item.add_marker(skip)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -70,8 +123,20 @@ def pytest_runtest_makereport(item, call):
     if report.when != "call" and not report.failed:
         return
     # A failed setup (broken fixture, unreachable host) counts against the check too.
-    RESULTS.append({"check": item.nodeid, "requirements": requirements,
-                    "outcome": report.outcome if report.when == "call" else "error"})
+    result = {"check": item.nodeid, "requirements": requirements,
+              "outcome": report.outcome if report.when == "call" else "error",
+              "title": (item.function.__doc__ or "").strip().split("\n")[0] if hasattr(item, "function") else ""}
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash else str(report.longrepr)
+        # the assertion's own message, without pytest's "assert ... where ..." explanation
+        text = text.split("\nassert ")[0] if "\nassert " in text else text
+        result["message"] = " ".join(text.split())[:600]
+    # Checks tell what they saw with record_property("evidence", ...).
+    evidence = [str(value) for name, value in item.user_properties if name == "evidence"]
+    if evidence:
+        result["evidence"] = "; ".join(evidence)[:1000]
+    RESULTS.append(result)
     if report.when != "call":
         return
     if not EXPECT or (EXPECT == "bad" and item.get_closest_marker("positive")):

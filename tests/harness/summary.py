@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Print a per-requirement summary from the JSON that molecule/conftest.py writes.
+"""Print a per-requirement summary from the JSON that molecule/conftest.py writes
+(TM_REPORT: a list of check results), or from an audit report (scripts/tm-audit's
+report.json: requirements with pass / fail / waived / no check, contacts and waivers).
 
-    summary.py RESULTS.json [REQUIREMENTS.md]
+    summary.py RESULTS.json|report.json
 
-Exit status 0 when every check passed, 1 otherwise.
+Exit status 0 when no check failed (and, for an audit report, no requirement failed;
+requirements no check proves yet are shown, not counted), 1 otherwise.
 """
 
 import collections
@@ -24,9 +27,39 @@ TITLES = {
 }
 
 
+def audit_summary(report):
+    ok = True
+    for host in report["hosts"]:
+        print("%s: audit %s (pass %d, fail %d, waived %d, no check yet %d)" % (
+            host["host"], host["status"].upper(), host["counts"]["pass"], host["counts"]["fail"],
+            host["counts"]["waived"], host["counts"]["nocheck"]))
+        for contact in host["contacts"]["entries"]:
+            print("  contact: %s, %s, %s%s" % (contact.get("name"), contact.get("role"), contact.get("mobile") or "no mobile",
+                                             ", 24/7" if contact.get("available_24x7") is True else ""))
+        for problem in host["contacts"]["problems"]:
+            print("  contact problem: %s" % problem)
+        print("  %-12s %-58s %s" % ("ID", "requirement", "result"))
+        for row in host["requirements"]:
+            label = {"nocheck": "NO CHECK YET"}.get(row["status"], row["status"].upper())
+            print("  %-12s %-58s %s (%s)" % (row["id"], row["title"][:58], label, row["summary"]))
+            for check in row["checks"]:
+                if check["outcome"] not in ("passed", "skipped"):
+                    print("      failed: %s: %s" % (re.sub(r"^.*::", "", check["check"]), (check.get("message") or "")[:160]))
+            for waiver in row["waivers"]:
+                print("      waiver (%s): %s; approved by %s; expires %s" % (
+                    waiver["state"], waiver["record"].get("reason"), waiver["record"].get("approved_by") or "nobody",
+                    waiver["record"].get("expires")))
+        for error in host["errors"]:
+            print("  ERROR: %s" % error)
+        ok = ok and host["counts"]["fail"] == 0 and not host["errors"]
+    return 0 if ok else 1
+
+
 def main(argv):
     with open(argv[1], encoding="utf-8") as handle:
         results = json.load(handle)
+    if isinstance(results, dict) and "hosts" in results:
+        return audit_summary(results)
     by_req = collections.OrderedDict((req, []) for req in TITLES)
     for result in results:
         for req in result["requirements"]:

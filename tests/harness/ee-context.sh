@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Generate the execution environment's build context (execution-environment/context)
+# from execution-environment.yml with ansible-builder v3, or check that the checked-in
+# context is current (--check). Needs the collection tarball `make build` makes.
+#   tests/harness/ee-context.sh [--check]
+# ANSIBLE_BUILDER: the ansible-builder command (default: ansible-builder on PATH).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+builder=${ANSIBLE_BUILDER:-ansible-builder}
+context=execution-environment/context
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$builder" create -f execution-environment.yml -c "$tmp/context" --output-filename Containerfile >/dev/null
+# The collection tarball is build output, not source: never checked in.
+rm -rf "$tmp/context/_build/collection"
+printf '# build output (make build), copied in by ansible-builder\n/_build/collection/\n' >"$tmp/context/.gitignore"
+if [ "${1:-}" = "--check" ]; then
+  if ! diff -r -x collection "$context" "$tmp/context"; then
+    echo "execution-environment/context is out of date: run tests/harness/ee-context.sh and commit it" >&2
+    exit 1
+  fi
+  echo "execution-environment/context is current"
+  exit 0
+fi
+rm -rf "$context"
+cp -r "$tmp/context" "$context"
+echo "wrote $context"

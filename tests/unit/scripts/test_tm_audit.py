@@ -1,0 +1,126 @@
+# Copyright: Stanford trusted_mail maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for the audit command's report (scripts/tm-audit): statuses, waivers, outputs, schema."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import importlib.machinery
+import importlib.util
+import json
+import os
+from xml.etree import ElementTree
+
+import jsonschema
+import pytest
+
+ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+_LOADER = importlib.machinery.SourceFileLoader('tm_audit', os.path.join(ROOT, 'scripts', 'tm-audit'))
+_SPEC = importlib.util.spec_from_loader('tm_audit', _LOADER)
+audit = importlib.util.module_from_spec(_SPEC)
+_LOADER.exec_module(audit)
+
+TODAY = datetime.date(2026, 11, 27)
+CONTACTS = [{'name': 'Jane <Doe>', 'sunetid': 'jdoe', 'mobile': '+1 650 555 0100', 'available_24x7': True, 'role': 'administrator'}]
+WAIVER = {'requirement': 'TM-02', 'reason': 'lab network', 'risk_analysis': 'ISO-RA-2026-17',
+          'approved_by': 'ISO', 'approval_date': '2026-01-05', 'expires': '2027-01-04'}
+
+
+@pytest.fixture(scope='module')
+def catalog():
+    return audit.load_catalog()
+
+
+@pytest.fixture(scope='module')
+def schema():
+    with open(audit.SCHEMA, encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+def results(**outcomes):
+    """One check per requirement with the given outcome, e.g. TM_02='failed'."""
+    return [{'check': 'molecule/checks/test_x.py::test_%s' % req.lower(), 'requirements': [req.replace('_', '-')],
+             'outcome': outcome, 'message': 'saw %s' % outcome} for req, outcome in outcomes.items()]
+
+
+def report(catalog, checks, waivers=(), contacts=CONTACTS, errors=()):
+    return audit.build_host_report('mail1', catalog, checks, list(waivers), contacts, 'host record', TODAY, 'passive', list(errors))
+
+
+def status(host, req):
+    return [r for r in host['requirements'] if r['id'] == req][0]['status']
+
+
+def test_catalog_is_the_documented_ids(catalog):
+    assert ['TM-0%d' % i for i in range(1, 10)] == [r for r in catalog if r.startswith('TM-')]
+    assert all(v.get('part_of') == 'TM-01' for k, v in catalog.items() if k.startswith('MS-'))
+
+
+def test_unchecked_requirements_are_never_pass(catalog):
+    host = report(catalog, results(TM_02='passed', TM_03='passed'))
+    assert status(host, 'TM-02') == 'pass' and status(host, 'TM-06') == 'nocheck'
+    assert status(host, 'TM-01') == 'nocheck' and status(host, 'MS-2FA') == 'nocheck'
+    assert host['status'] == 'fail' and host['counts']['pass'] == 2
+
+
+def test_all_pass_only_when_every_requirement_passes(catalog):
+    host = report(catalog, results(**dict((r.replace('-', '_'), 'passed') for r in catalog)))
+    assert host['status'] == 'pass' and host['counts'] == {'pass': len(catalog), 'fail': 0, 'waived': 0, 'nocheck': 0}
+
+
+def test_waiver_relaxes_only_what_it_names(catalog):
+    host = report(catalog, results(TM_02='failed', TM_03='failed'), [WAIVER])
+    assert status(host, 'TM-02') == 'waived' and status(host, 'TM-03') == 'fail'
+    row = [r for r in host['requirements'] if r['id'] == 'TM-02'][0]
+    assert row['waivers'][0]['record']['approved_by'] == 'ISO'
+
+
+@pytest.mark.parametrize('change, expected', [
+    ({'expires': '2026-11-01'}, 'expired on 2026-11-01'),
+    ({'approved_by': ''}, 'is not approved'),
+])
+def test_expired_or_unapproved_waiver_is_a_failure(catalog, change, expected):
+    host = report(catalog, results(TM_02='failed'), [dict(WAIVER, **change)])
+    row = [r for r in host['requirements'] if r['id'] == 'TM-02'][0]
+    assert row['status'] == 'fail' and expected in row['summary']
+
+
+def test_waiver_naming_an_unknown_requirement_fails_the_host(catalog):
+    host = report(catalog, results(**dict((r.replace('-', '_'), 'passed') for r in catalog)), [dict(WAIVER, requirement='TM-10')])
+    assert host['status'] == 'fail' and any('unknown requirement' in e for e in host['errors'])
+
+
+def test_outputs_are_valid_and_escaped(catalog, schema, tmp_path):
+    host = report(catalog, results(TM_02='failed', TM_03='passed', TM_05='error'), [WAIVER])
+    run = audit.run_report([host], '/inv')
+    jsonschema.validate(run, schema)
+    audit.write_outputs(str(tmp_path), run)
+    with open(str(tmp_path / 'report.json'), encoding='utf-8') as handle:
+        jsonschema.validate(json.load(handle), schema)
+    page = (tmp_path / 'report.html').read_text(encoding='utf-8')
+    assert 'Jane &lt;Doe&gt;' in page and '<script' not in page and 'http' not in page.split('</style>')[0]
+    assert 'WAIVED' in page and 'ISO-RA-2026-17' in page
+    suites = ElementTree.parse(str(tmp_path / 'junit.xml')).getroot()
+    suite = suites.find('testsuite')
+    assert suite.get('name') == 'mail1' and int(suite.get('tests')) == len(catalog)
+    failed = [c.get('name').split()[0] for c in suite.findall('testcase') if c.find('failure') is not None]
+    assert 'TM-05' in failed and 'TM-02' not in failed and 'TM-03' not in failed and 'TM-06' in failed
+
+
+def test_schema_rejects_a_bad_status(catalog, schema):
+    run = audit.run_report([report(catalog, [])], None)
+    run['hosts'][0]['requirements'][0]['status'] = 'ok'
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(run, schema)
+
+
+def test_merge_combines_host_reports(catalog, tmp_path):
+    for name in ('b', 'a'):
+        host = report(catalog, [])
+        host['host'] = name
+        audit.write_outputs(str(tmp_path / 'hosts' / name), audit.run_report([host], None))
+    run = audit.merge(str(tmp_path))
+    assert [h['host'] for h in run['hosts']] == ['a', 'b'] and run['status'] == 'fail'
+    assert (tmp_path / 'report.html').exists() and (tmp_path / 'junit.xml').exists()
