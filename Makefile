@@ -62,15 +62,21 @@ test: setup
 lint: venv collection
 	yamllint --strict .
 	ansible-lint --profile production --offline
+	python tests/harness/traceability.py --check
 
 build: venv
 	rm -rf build/dist && mkdir -p build/dist
 	ansible-galaxy collection build --force --output-path build/dist .
 	ansible-galaxy collection install --force -p build/dist/installed build/dist/stanford-trusted_mail-*.tar.gz
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t module stanford.trusted_mail.postconf >/dev/null
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t role stanford.trusted_mail.mta >/dev/null
+	for role in $(notdir $(wildcard roles/*)); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t role stanford.trusted_mail.$$role >/dev/null; done
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t lookup stanford.trusted_mail.campus_networks >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t filter \
-	  stanford.trusted_mail.invalid_networks stanford.trusted_mail.postfix_networks stanford.trusted_mail.in_networks >/dev/null
+	  stanford.trusted_mail.invalid_networks stanford.trusted_mail.postfix_networks stanford.trusted_mail.in_networks \
+	  stanford.trusted_mail.contact_problems stanford.trusted_mail.waiver_problems stanford.trusted_mail.waiver_states \
+	  stanford.trusted_mail.waived_requirements stanford.trusted_mail.addresses_outside >/dev/null
+	tests/harness/ee-context.sh --check
 
 unit: venv collection
 	python -m pytest tests/unit

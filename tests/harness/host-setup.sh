@@ -3,9 +3,10 @@
 #  - podman, runc, debootstrap: the throwaway systemd containers (TEST-ENVIRONMENT.md)
 #  - postfix: the real `postconf` for the postconf module's unit tests. A policy-rc.d
 #    keeps apt from starting a mail daemon on this machine while it installs.
+#  - chromium: renders the audit's HTML report headless in the compliance scenario.
 set -euo pipefail
 need=()
-for pkg in podman runc debootstrap postfix openssl python3-venv; do
+for pkg in podman runc debootstrap postfix openssl python3-venv chromium; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
