@@ -1,0 +1,248 @@
+"""TM-01 (MS-PATCH, MS-VULN, MS-FIREWALL, MS-IDS), TM-07 and TM-08 checks that need only the host.
+
+Shared by the baseline scenario's verify step and meant for the live audit: each check
+reads the host's own state (packages, units, the loaded ruleset, listening sockets, the
+reports the baseline role's timers write) and, where it can, makes the host do the real
+thing (unattended-upgrades parses its configuration). Two checks change the host for a
+moment (a pending-reboot flag in /run, a file in /usr/local/bin for AIDE to find): they
+are marked ``active`` and run in a live audit only when asked (TM_AUDIT_ACTIVE=1); the
+baseline scenario sets it.
+"""
+
+import ipaddress
+import json
+import re
+import time
+
+import pytest
+
+TELNET_RSH_FTP = ["telnetd", "inetutils-telnetd", "telnetd-ssl", "rsh-server", "rsh-redone-server", "ftpd",
+                  "inetutils-ftpd", "vsftpd", "proftpd-basic", "pure-ftpd", "tftpd", "tftpd-hpa", "atftpd"]
+UNNEEDED = ["xinetd", "openbsd-inetd", "inetutils-inetd", "rpcbind", "nfs-kernel-server", "avahi-daemon",
+            "cups-daemon", "samba", "snmpd", "exim4-daemon-light", "exim4-daemon-heavy"]
+MASKED = ["rpcbind.service", "rpcbind.socket", "inetd.service", "inetutils-inetd.service", "xinetd.service",
+          "avahi-daemon.service", "avahi-daemon.socket", "cups.socket", "cups.service", "nfs-server.service"]
+# Ports no allowlist of a mail relay may open, whatever the site added.
+NEVER = {21, 23, 69, 111, 512, 513, 514, 631, 2049, 5353}
+ALLOWLIST = "/etc/trusted-mail/listen-allowlist.json"
+STATE = "/var/lib/trusted-mail"
+
+
+@pytest.fixture(scope="module")
+def mail(hosts):
+    return hosts["mail"]
+
+
+def read_json(host, path):
+    f = host.file(path)
+    assert f.exists, "%s is missing" % path
+    return json.loads(f.content_string)
+
+
+def listening(host):
+    """(proto, address, port, {processes}) for every listening TCP / bound UDP socket."""
+    found = []
+    for line in host.check_output("ss -Hltnup").splitlines():
+        fields = line.split()
+        addr, _, port = fields[4].rpartition(":")
+        found.append((fields[0], addr.strip("[]").split("%")[0], int(port),
+                      set(re.findall(r'\("([^"]+)",pid=', " ".join(fields[6:])))))
+    return found
+
+
+def is_loopback(addr):
+    try:
+        return ipaddress.ip_address(addr).is_loopback
+    except ValueError:
+        return False
+
+
+def apt_config(host):
+    return host.check_output("apt-config dump")
+
+
+# --- TM-07 / TM-08 ---------------------------------------------------------------------------
+
+@pytest.mark.requirement("TM-07")
+def test_no_telnet_rsh_or_ftp_server(mail):
+    installed = [p for p in TELNET_RSH_FTP if mail.package(p).is_installed]
+    assert not installed, "clear-text login servers installed: %s" % installed
+    on_23 = [s for s in listening(mail) if s[2] == 23]
+    assert not on_23, "something listens on the telnet port: %s" % on_23
+
+
+@pytest.mark.requirement("TM-08")
+def test_unneeded_network_packages_purged(mail):
+    present = [p for p in UNNEEDED if mail.run("dpkg-query -W -f='${db:Status-Abbrev}' %s" % p).stdout[:1] in ("i", "r")]
+    assert not present, "unneeded network packages present (installed or config left): %s" % present
+
+
+@pytest.mark.requirement("TM-08")
+def test_unneeded_units_masked(mail):
+    states = {u: mail.run("systemctl is-enabled %s" % u).stdout.strip() for u in MASKED}
+    not_masked = {u: s for u, s in states.items() if s != "masked"}
+    assert not not_masked, "units not masked: %s" % not_masked
+
+
+@pytest.mark.requirement("TM-08")
+def test_every_listener_is_on_the_allowlist(mail):
+    allow = read_json(mail, ALLOWLIST)["allow"]
+    ports = {int(e["port"]) for e in allow}
+    assert not ports & NEVER, "the allowlist itself allows %s" % sorted(ports & NEVER)
+    wide = [e for e in allow if e.get("scope", "loopback") == "any" and int(e["port"]) not in (22, 25, 465, 587)]
+    assert not wide, "allowlist entries open on every address besides SMTP and SSH: %s" % wide
+    offending = []
+    for proto, addr, port, procs in listening(mail):
+        ok = any(e.get("proto", "tcp") == proto and int(e["port"]) == port and procs and procs <= set(e["processes"])
+                 and (e.get("scope", "loopback") == "any" or is_loopback(addr)) for e in allow)
+        if not ok:
+            offending.append("%s %s:%d %s" % (proto, addr, port, ",".join(sorted(procs)) or "?"))
+    assert not offending, "listening sockets not on the allowlist: %s" % offending
+
+
+@pytest.mark.requirement("TM-08")
+@pytest.mark.positive
+def test_smtp_listens(mail):
+    """The mail service itself still listens (hardening must not switch it off)."""
+    assert any(s[2] == 25 and s[0] == "tcp" for s in listening(mail)), listening(mail)
+
+
+# --- MS-PATCH / MS-VULN ------------------------------------------------------------------------
+
+@pytest.mark.requirement("MS-PATCH")
+@pytest.mark.positive
+def test_supported_release(mail):
+    release = mail.system_info
+    assert release.distribution == "debian" and release.release.split(".")[0] in ("12", "13"), \
+        "%s %s" % (release.distribution, release.release)
+
+
+@pytest.mark.requirement("MS-PATCH")
+def test_security_updates_install_daily(mail):
+    assert mail.package("unattended-upgrades").is_installed, "unattended-upgrades is not installed"
+    conf = apt_config(mail)
+    assert 'APT::Periodic::Update-Package-Lists "1";' in conf, "package lists not refreshed daily"
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in conf, "unattended-upgrades not run daily"
+    for timer in ("apt-daily.timer", "apt-daily-upgrade.timer"):
+        assert mail.service(timer).is_enabled and mail.service(timer).is_running, "%s not enabled and active" % timer
+    # unattended-upgrades itself reads the configuration and says which origins it takes.
+    dry = mail.run("unattended-upgrade --dry-run --debug 2>&1 | grep -m1 'Allowed origins are'")
+    origins = [line for line in dry.stdout.splitlines() if "Allowed origins are" in line]
+    assert origins and "Debian-Security" in origins[0] and "-security" in origins[0], dry.stdout[-1500:]
+
+
+@pytest.mark.requirement("MS-PATCH")
+def test_reboot_window_configured(mail):
+    conf = apt_config(mail)
+    assert 'Unattended-Upgrade::Automatic-Reboot "true";' in conf, "no automatic reboot after updates that need one"
+    match = re.search(r'Unattended-Upgrade::Automatic-Reboot-Time "([0-9]{2}:[0-9]{2})";', conf)
+    assert match, "no reboot window (Automatic-Reboot-Time)"
+
+
+@pytest.mark.requirement("MS-PATCH", "MS-VULN")
+def test_patch_report_is_current(mail):
+    report = read_json(mail, STATE + "/patch-status.json")
+    assert time.time() - report["checked_at"] < 26 * 3600, "patch report older than a day"
+    timer = mail.service("trusted-mail-patch-status.timer")
+    assert timer.is_enabled and timer.is_running, "the patch report is not refreshed daily"
+    # Refreshed now, the count agrees with apt's own plan from the same package lists.
+    mail.run("systemctl start trusted-mail-patch-status.service")
+    report = read_json(mail, STATE + "/patch-status.json")
+    plan = mail.check_output("apt-get --simulate -o Debug::NoLocking=1 dist-upgrade 2>/dev/null | grep -c '^Inst' || true")
+    assert report["pending_updates"] == int(plan or 0), "report says %s pending, apt plans %s" % (report["pending_updates"], plan)
+    assert report["os"]["supported"] is True
+
+
+@pytest.mark.requirement("MS-PATCH", "MS-VULN")
+@pytest.mark.active
+def test_patch_report_sees_a_pending_reboot(mail):
+    """Active: flags a pending reboot in /run for a moment, then clears it."""
+    service = "trusted-mail-patch-status.service"
+    try:
+        mail.check_output("printf 'linux-image-test\\n' > /run/reboot-required.pkgs && touch /run/reboot-required")
+        mail.run("systemctl start %s" % service)
+        flagged = read_json(mail, STATE + "/patch-status.json")
+    finally:
+        mail.run("rm -f /run/reboot-required /run/reboot-required.pkgs")
+    mail.run("systemctl start %s" % service)
+    cleared = read_json(mail, STATE + "/patch-status.json")
+    assert flagged["reboot_required"] is True and flagged["reboot_required_by"] == ["linux-image-test"], flagged
+    assert cleared["reboot_required"] is False, "the report still says a reboot is pending"
+
+
+# --- MS-FIREWALL -----------------------------------------------------------------------------
+
+@pytest.mark.requirement("MS-FIREWALL")
+def test_default_deny_inbound_ipv4_and_ipv6(mail):
+    cmd = mail.run("nft -j list ruleset")
+    assert cmd.rc == 0, "nftables is not available: %s" % cmd.stderr
+    chains = [c["chain"] for c in json.loads(cmd.stdout)["nftables"] if "chain" in c]
+    inbound = [c for c in chains if c.get("hook") == "input"]
+    families = {c["family"] for c in inbound if c.get("policy") == "drop"}
+    assert "inet" in families or {"ip", "ip6"} <= families, "no default-deny input chain for IPv4 and IPv6: %s" % inbound
+
+
+@pytest.mark.requirement("MS-FIREWALL")
+def test_firewall_loads_at_boot_and_validates(mail):
+    assert mail.service("nftables").is_enabled, "nftables.service is not enabled: the ruleset is lost at reboot"
+    check = mail.run("nft -c -f /etc/nftables.conf")
+    assert check.rc == 0, check.stderr
+    conf = mail.file("/etc/nftables.conf").content_string
+    assert "policy drop" in conf, "the boot-time ruleset has no default deny"
+
+
+@pytest.mark.requirement("MS-FIREWALL")
+def test_kernel_network_settings(mail):
+    """The settings are installed everywhere; their live values are read on a real host.
+    In a container /proc/sys belongs to the container's host, so only the file is checked."""
+    conf = mail.file("/etc/sysctl.d/60-trusted-mail-network.conf")
+    assert conf.exists, "no kernel network settings installed"
+    wanted = dict(re.findall(r"^([a-z0-9_.]+) = (\S+)$", conf.content_string, re.M))
+    for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.all.accept_source_route"):
+        assert wanted.get(key) == "0", "%s = %s" % (key, wanted.get(key))
+    if mail.run("systemd-detect-virt --container").rc == 0:
+        return
+    for key, value in wanted.items():
+        live = mail.file("/proc/sys/" + key.replace(".", "/")).content_string.strip()
+        assert live == value, "%s is %s, not %s" % (key, live, value)
+
+
+# --- MS-IDS / MS-MALWARE ---------------------------------------------------------------------
+
+@pytest.mark.requirement("MS-IDS", "MS-MALWARE")
+def test_aide_database_and_daily_check(mail):
+    assert mail.package("aide").is_installed, "AIDE is not installed"
+    db = mail.file(STATE + "/aide/aide.db")
+    assert db.exists and db.user == "root" and db.mode & 0o077 == 0, "no root-only AIDE database"
+    timer = mail.service("trusted-mail-aide-check.timer")
+    assert timer.is_enabled and timer.is_running, "the daily AIDE check is not scheduled"
+    report = read_json(mail, STATE + "/aide-check.json")
+    assert report["clean"] is True, "AIDE reports changes on the converged host: %s" % report["paths"][:20]
+
+
+@pytest.mark.requirement("MS-IDS", "MS-MALWARE")
+@pytest.mark.active
+def test_aide_notices_a_new_program(mail):
+    """Active: a program dropped into /usr/local/bin shows up in the daily check's report.
+
+    Any probe leaves a trace AIDE rightly reports (the directory's times change), so the
+    check starts only from a clean report, and afterwards takes the files as the new
+    reference (``trusted-mail-aide accept``), which also proves that path works."""
+    probe = "/usr/local/bin/tm-aide-probe"
+    service = "trusted-mail-aide-check.service"
+    wrapper = "/usr/local/libexec/trusted-mail/trusted-mail-aide"
+    before = mail.run("systemctl start %s" % service)
+    assert before.rc == 0 and read_json(mail, STATE + "/aide-check.json")["clean"] is True, \
+        "AIDE already reports changes; not probing: %s" % read_json(mail, STATE + "/aide-check.json")
+    try:
+        mail.check_output("printf '#!/bin/sh\\necho intruder\\n' > %s && chmod 755 %s" % (probe, probe))
+        run = mail.run("systemctl start %s" % service)
+        found = read_json(mail, STATE + "/aide-check.json")
+    finally:
+        mail.run("rm -f %s" % probe)
+    assert run.rc != 0, "the check unit did not fail on a change"
+    assert found["clean"] is False and found["added"] >= 1 and probe in found["paths"], found
+    mail.check_output("%s accept" % wrapper)
+    again = mail.run("systemctl start %s" % service)
+    clean = read_json(mail, STATE + "/aide-check.json")
+    assert again.rc == 0 and clean["clean"] is True, clean
