@@ -11,6 +11,7 @@ import os
 import subprocess
 
 import pytest
+from host_state import snapshot
 
 
 def public_key():
@@ -43,13 +44,6 @@ CASES = {
     "unknown-second-factor": ({"access_mfa_method": "sms"}, "access_mfa_method"),
     "root-login-by-password": ({"access_ssh_permit_root_login": "yes"}, "access_ssh_permit_root_login"),
 }
-
-
-def snapshot(host):
-    """What a failed run must not have changed: the package set and everything in /etc."""
-    return host.check_output(
-        "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sha256sum; "
-        "find /etc -xdev -printf '%p %s %T@ %m\\n' | sort | sha256sum")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import os
 import subprocess
 
 import pytest
+from host_state import snapshot
 
 DAY = datetime.date.today()
 ADMIN = {"name": "Jane Doe", "sunetid": "jdoe", "mobile": "+1 650 555 0100", "available_24x7": True, "role": "administrator"}
@@ -51,13 +52,6 @@ CASES = {
     "waiver-relaxes-only-what-it-names": ("outside", {"compliance_waivers": [waiver("TM-03")]},
                                           "198.51.100.103 lie outside the campus networks"),
 }
-
-
-def snapshot(host):
-    """What a failed run must not have changed: the package set and everything in /etc."""
-    return host.check_output(
-        "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sha256sum; "
-        "find /etc -xdev -printf '%p %s %T@ %m\\n' | sort | sha256sum")
 
 
 @pytest.fixture(scope="module")

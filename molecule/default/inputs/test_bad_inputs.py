@@ -10,6 +10,7 @@ import os
 import subprocess
 
 import pytest
+from host_state import snapshot
 
 CASES = {
     "invalid-cidr": ({"mta_relay_networks": ["10.18.0.0/33"]}, "mta_relay_networks must list at least one network"),
@@ -30,13 +31,6 @@ CASES = {
     "no-signature-mirror": ({"antivirus_freshclam_mirrors": []}, "at least one mirror"),
     "admin-not-an-address": ({"antivirus_admin_emails": ["root"]}, "antivirus_admin_emails must hold e-mail addresses"),
 }
-
-
-def snapshot(host):
-    """What a failed run must not have changed: the package set and everything in /etc."""
-    return host.check_output(
-        "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sha256sum; "
-        "find /etc -xdev -printf '%p %s %T@ %m\\n' | sort | sha256sum")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import os
 import subprocess
 
 import pytest
+from host_state import snapshot
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROLE_CASES = {
@@ -33,13 +34,6 @@ EXPORT_CASES = {
     "export-date-not-iso": ({"log_export_start": "01/02/2026", "log_export_end": "2026-01-31"}, "both YYYY-MM-DD"),
     "export-without-range": ({}, "Give the range as log_export_start and log_export_end"),
 }
-
-
-def snapshot(host):
-    """What a failed run must not have changed: the package set and everything in /etc."""
-    return host.check_output(
-        "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sha256sum; "
-        "find /etc -xdev -printf '%p %s %T@ %m\\n' | sort | sha256sum")
 
 
 @pytest.fixture(scope="module")
