@@ -40,14 +40,6 @@ trusted_mail:
       mta_myhostname: mail.demo.stanford.edu
       mta_tls_cert_source: selfsigned   # a real site installs its certificate instead
       mta_root_alias: ""
-      # Demo only: the administrator contacts a department records (TM-03); 555-01xx
-      # numbers are reserved for fiction.
-      compliance_contacts:
-        - name: Demo Administrator
-          sunetid: demoadm
-          mobile: "+1 650 555 0100"
-          available_24x7: true
-          role: primary administrator
 INVENTORY
 
 echo "== demo only: ClamAV's test signature (this machine cannot download the real ones)"
@@ -55,14 +47,6 @@ ansible-playbook -i "$dir/hosts.yml" molecule/shared/clamav_test_db.yml | tail -
 
 echo "== converging $name with playbooks/site.yml"
 ANSIBLE_PIPELINING=true ansible-playbook -i "$dir/hosts.yml" playbooks/site.yml | tail -n 4
-
-if ! grep -q 'stanford.trusted_mail.compliance' playbooks/site.yml; then
-  # Until site.yml includes the compliance role: publish the compliance record (TM-02, TM-03).
-  echo "== compliance record on $name"
-  ansible -i "$dir/hosts.yml" "$name" -m ansible.builtin.include_role -a name=stanford.trusted_mail.compliance \
-    >"$dir/compliance.log" 2>&1 || { tail -n 20 "$dir/compliance.log"; exit 1; }
-  echo "published /etc/trusted-mail/compliance-record.json (log: $dir/compliance.log)"
-fi
 
 podman exec "$name" systemctl start trusted-mail-av-freshness.service >/dev/null 2>&1 || true
 echo "signature freshness monitor (TM-04): $(podman exec "$name" journalctl -q --no-pager -t trusted-mail-av -n 1 -o cat)"
