@@ -117,6 +117,7 @@ def test_no_empty_passwords_over_ssh(sshd):
 
 
 @pytest.mark.requirement("MS-ACCESS")
+@pytest.mark.debian_default
 def test_no_account_with_an_empty_password(mail):
     shadow = mail.check_output("getent shadow")
     empty = [line.split(":")[0] for line in shadow.splitlines() if len(line.split(":")) > 1 and line.split(":")[1] == ""]

@@ -64,6 +64,7 @@ def apt_config(host):
 # --- TM-07 / TM-08 ---------------------------------------------------------------------------
 
 @pytest.mark.requirement("TM-07")
+@pytest.mark.debian_default
 def test_no_telnet_rsh_or_ftp_server(mail):
     installed = [p for p in TELNET_RSH_FTP if mail.package(p).is_installed]
     assert not installed, "clear-text login servers installed: %s" % installed

@@ -1,10 +1,13 @@
-"""TM-02 / TM-03 checks that need only the host, and the audit's active probes.
+"""TM-02 / TM-03 / MS-INVENTORY / MS-TRAINING / MS-PHYSICAL checks that need only the
+host, and the audit's active probes.
 
 The compliance role publishes its record (contacts, campus networks, mail addresses,
-waivers) at /etc/trusted-mail/compliance-record.json; these checks read it, and the
-host's real addresses, through the same testinfra host the molecule scenarios and the
+waivers, the inventory facts and the process facts) at
+/etc/trusted-mail/compliance-record.json; these checks read it, and the host's real
+addresses, name and OS, through the same testinfra host the molecule scenarios and the
 audit (scripts/tm-audit) use. Waivers are applied by the audit's report, not here: a
-check says what it sees.
+check says what it sees. Ages (inventory review, training) are judged on
+TM_AUDIT_TODAY (YYYY-MM-DD, set by ``tm-audit --today``) or else today.
 
 Checks marked ``active`` send traffic (an EICAR canary through the host's own Postfix,
 relay and AUTH probes over the network); conftest.py runs them only with
@@ -12,6 +15,7 @@ TM_AUDIT_ACTIVE=1 (``tm-audit --active``).
 """
 
 import importlib.util
+import datetime
 import ipaddress
 import json
 import os
@@ -27,6 +31,7 @@ _SPEC = importlib.util.spec_from_file_location(
     "tm_compliance", os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils", "compliance.py"))
 compliance = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(compliance)
+TODAY = compliance.parse_date(os.environ["TM_AUDIT_TODAY"]) if os.environ.get("TM_AUDIT_TODAY") else datetime.date.today()
 # The standard EICAR test file, kept as hex so that no scanner trips over this source.
 EICAR = bytes.fromhex(
     "58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e4441"
@@ -113,6 +118,94 @@ def test_contacts_are_well_formed_with_a_24x7_mobile(mail, record_property):
         record_property("evidence", "; ".join(
             "%s (%s%s)" % (c.get("name"), c.get("role"), ", 24/7" if c.get("available_24x7") is True else "")
             for c in contacts if isinstance(c, dict)))
+    assert not problems, "; ".join(problems)
+
+
+# --- process facts (MS-INVENTORY, MS-TRAINING, MS-PHYSICAL) ----------------------
+
+
+def host_fqdn(host):
+    """The host's FQDN as Ansible sees it (Python's socket.getfqdn), else hostname -f."""
+    name = host.run("python3 -c 'import socket; print(socket.getfqdn())' 2>/dev/null || hostname -f 2>/dev/null || hostname")
+    return name.stdout.strip()
+
+
+def host_os(host):
+    """ID, VERSION_ID and VERSION_CODENAME from /etc/os-release."""
+    release = {}
+    for line in host.file("/etc/os-release").content_string.splitlines():
+        key, _, value = line.partition("=")
+        release[key.strip()] = value.strip().strip('"')
+    return release
+
+
+def usable(addresses):
+    """Global addresses only (no loopback or link-local), normalised."""
+    out = set()
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(str(address).split("%")[0])
+        except ValueError:
+            out.add(str(address))
+            continue
+        if not (ip.is_loopback or ip.is_link_local):
+            out.add(str(ip))
+    return out
+
+
+@pytest.mark.requirement("MS-INVENTORY")
+def test_inventory_record_reviewed_within_a_quarter(mail, record_property):
+    """The record's last inventory review is at most 92 days old (or its recorded limit), with a risk level the baseline covers."""
+    inventory = record_of(mail).get("inventory")
+    problems = compliance.review_problems(inventory, TODAY)
+    if isinstance(inventory, dict):
+        record_property("evidence", "reviewed %s (%s days ago, limit %s); risk level %s" % (
+            inventory.get("review_date"), compliance.age_days(inventory.get("review_date"), TODAY),
+            inventory.get("review_max_days"), inventory.get("risk_level")))
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.requirement("MS-INVENTORY")
+def test_inventory_facts_match_the_host(mail, record_property):
+    """The recorded FQDN, addresses and OS are what the host really is (the record is not out of date)."""
+    inventory = record_of(mail).get("inventory")
+    assert isinstance(inventory, dict), "the record has no inventory facts (FQDN, addresses, OS)"
+    fqdn, release, present = host_fqdn(mail), host_os(mail), usable(global_addresses(mail))
+    recorded_os = inventory.get("os") if isinstance(inventory.get("os"), dict) else {}
+    record_property("evidence", "recorded %s, %s, %s %s; host %s, %s, %s %s" % (
+        inventory.get("fqdn"), ", ".join(inventory.get("addresses") or []), recorded_os.get("name"), recorded_os.get("version"),
+        fqdn, ", ".join(sorted(present)), release.get("ID"), release.get("VERSION_ID")))
+    wrong = []
+    if str(inventory.get("fqdn") or "").lower().rstrip(".") != fqdn.lower().rstrip("."):
+        wrong.append("FQDN recorded %r, the host is %r" % (inventory.get("fqdn"), fqdn))
+    recorded = usable(inventory.get("addresses") or [])
+    if recorded != present:
+        wrong.append("addresses recorded [%s], the host has [%s]" % (", ".join(sorted(recorded)), ", ".join(sorted(present))))
+    if (str(recorded_os.get("name", "")).lower() != release.get("ID", "").lower()
+            or str(recorded_os.get("version", "")) != release.get("VERSION_ID", "")):
+        wrong.append("OS recorded %s %s, the host runs %s %s" % (recorded_os.get("name"), recorded_os.get("version"),
+                                                               release.get("ID"), release.get("VERSION_ID")))
+    assert not wrong, "the inventory facts are out of date: " + "; ".join(wrong)
+
+
+@pytest.mark.requirement("MS-TRAINING")
+def test_administrators_trained_within_a_year(mail, record_property):
+    """Every recorded administrator (or team) had sysadmin training within the last 365 days."""
+    training = record_of(mail).get("training")
+    states = compliance.training_states(training, TODAY)
+    record_property("evidence", "; ".join("%s trained %s (%s days ago)" % (s["name"], s["completed"], s["age_days"]) for s in states)
+                    or "no training recorded")
+    problems = compliance.training_problems(training, TODAY)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.requirement("MS-PHYSICAL")
+def test_hardware_is_in_a_data_center(mail, record_property):
+    """The recorded hardware location is a data center or an approved cloud provider, not an office."""
+    location = record_of(mail).get("location")
+    if isinstance(location, dict):
+        record_property("evidence", "%s: %s" % (location.get("kind"), location.get("name")))
+    problems = compliance.location_problems(location)
     assert not problems, "; ".join(problems)
 
 

@@ -118,6 +118,7 @@ def test_logs_rotated_every_day(mail):
 
 
 @pytest.mark.requirement("TM-06")
+@pytest.mark.debian_default
 def test_journal_persistent_and_limited_by_size_only(mail):
     text = mail.check_output("systemd-analyze cat-config systemd/journald.conf")
     conf = {}

@@ -42,6 +42,36 @@ def waived_requirements(waivers, known_ids, today):
     return cm.waived_requirements(waivers, list(known_ids), _day(today))
 
 
+def process_fact_problems(facts, today):
+    """Format problems of the process facts (MS-INVENTORY review date, MS-TRAINING, MS-PHYSICAL) on a day.
+
+    ``facts``: a mapping with ``review_date``, ``training`` and ``location`` as in the
+    compliance role's inputs. Stale dates are not problems here (the audit reports them).
+    """
+    if not isinstance(facts, dict):
+        raise AnsibleFilterError('process_fact_problems expects a mapping (review_date, training, location), got %s'
+                                 % type(facts).__name__)
+    return cm.process_input_problems(facts.get('review_date'), facts.get('training'), facts.get('location'), _day(today))
+
+
+def process_fact_findings(facts, today):
+    """What the audit will report about the process facts on a day: a stale inventory review,
+    overdue training (naming who), hardware outside a data center, a risk level the baseline
+    does not cover. The pre-flight shows them; it does not refuse them.
+
+    ``facts``: ``review_date``, ``review_max_days``, ``risk_level``, ``training``,
+    ``training_max_days`` and ``location``, as in the compliance role's inputs.
+    """
+    if not isinstance(facts, dict):
+        raise AnsibleFilterError('process_fact_findings expects a mapping, got %s' % type(facts).__name__)
+    day = _day(today)
+    inventory = {'review_date': facts.get('review_date'), 'risk_level': facts.get('risk_level', 'moderate'),
+                 'review_max_days': facts.get('review_max_days', cm.REVIEW_MAX_DAYS)}
+    training = {'max_days': facts.get('training_max_days', cm.TRAINING_MAX_DAYS), 'records': facts.get('training') or []}
+    return (cm.review_problems(inventory, day, with_facts=False) + cm.training_problems(training, day)
+            + cm.location_problems(facts.get('location')))
+
+
 def addresses_outside(addresses, networks):
     """The addresses that lie in none of the networks (TM-02)."""
     from ansible_collections.stanford.trusted_mail.plugins.filter.networks import in_networks
@@ -57,6 +87,8 @@ class FilterModule(object):
         return {
             'addresses_outside': addresses_outside,
             'contact_problems': contact_problems,
+            'process_fact_findings': process_fact_findings,
+            'process_fact_problems': process_fact_problems,
             'waiver_problems': waiver_problems,
             'waiver_states': waiver_states,
             'waived_requirements': waived_requirements,

@@ -2,7 +2,8 @@
 # Copyright: Stanford trusted_mail maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compliance record logic shared by the compliance role (through the filter plugin) and
-the audit (scripts/tm-audit): administrator contacts (TM-03), waivers, and the status of
+the audit (scripts/tm-audit): administrator contacts (TM-03), waivers, the process facts
+(MS-INVENTORY review date and risk level, MS-TRAINING, MS-PHYSICAL), and the status of
 each requirement from check results and waivers.
 
 Plain Python (no Ansible imports), so the audit command can load it from a checkout or
@@ -23,6 +24,18 @@ PHONE = re.compile(r'^\+?[0-9][0-9 ().-]*[0-9]$')
 MAX_WAIVER_DAYS = 3 * 366
 WAIVER_FIELDS = ('requirement', 'reason', 'risk_analysis', 'approved_by', 'approval_date', 'expires')
 STATUSES = ('pass', 'fail', 'waived', 'nocheck')
+# MS-INVENTORY: the NetDB/inventory record is reviewed quarterly; older than this is stale.
+REVIEW_MAX_DAYS = 92
+# MS-TRAINING: sysadmin training is annual.
+TRAINING_MAX_DAYS = 365
+# The MinSec risk classification; this collection implements the moderate-risk controls,
+# which cover low-risk servers too.
+RISK_LEVELS = ('low', 'moderate', 'high')
+BASELINE_RISK_LEVELS = ('low', 'moderate')
+# MS-PHYSICAL: where the hardware is. A University data center or an approved cloud
+# provider meets the control; an office (closet, lab, desk) does not.
+LOCATION_KINDS = ('datacenter', 'cloud', 'office')
+LOCATION_OK = ('datacenter', 'cloud')
 
 
 def parse_date(value):
@@ -164,3 +177,143 @@ def requirement_status(req_id, checks, waivers, children_status=None):
     if children:
         return 'pass', 'all %d parts pass' % len(children)
     return 'pass', '%d of %d checks passed' % (len(ran), len(ran))
+
+
+# --- process facts (MS-INVENTORY, MS-TRAINING, MS-PHYSICAL) -------------------------
+
+
+def age_days(value, today):
+    """Days from the date ``value`` to ``today``; None when ``value`` is not a date."""
+    day = parse_date(value)
+    return None if day is None else (today - day).days
+
+
+def _limit(value, default):
+    """A positive number of days from an int or a numeric string; ``default`` otherwise."""
+    if isinstance(value, bool):
+        return default
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        return default
+    return days if days >= 1 else default
+
+
+def _date_input_problem(label, value, today):
+    if value in (None, ''):
+        return '%s is not set (YYYY-MM-DD)' % label
+    day = parse_date(value)
+    if day is None:
+        return '%s %r is not a date (YYYY-MM-DD)' % (label, value)
+    if day > today:
+        return '%s %s is in the future' % (label, day.isoformat())
+    return None
+
+
+def process_input_problems(review_date, training, location, today):
+    """Format problems of the process facts, for the pre-flight: missing or malformed
+    dates, dates in the future, nobody's training, no location.
+
+    Age is not a problem here: a stale review or an expired training is a finding the
+    audit reports (review_problems, training_problems), not a reason to refuse a run.
+    """
+    problems = []
+    problem = _date_input_problem('compliance_inventory_review_date', review_date, today)
+    if problem:
+        problems.append(problem)
+    if not isinstance(training, (list, tuple)) or not training:
+        problems.append('compliance_training is empty: record the last annual sysadmin training of each administrator (or the team)')
+    else:
+        for index, entry in enumerate(training, 1):
+            if not isinstance(entry, dict):
+                problems.append('compliance_training entry %d is not a mapping' % index)
+                continue
+            who = _text(entry.get('name'))
+            if not who:
+                problems.append('compliance_training entry %d has no name' % index)
+            problem = _date_input_problem('compliance_training: %s completed' % (who or 'entry %d' % index),
+                                          entry.get('completed'), today)
+            if problem:
+                problems.append(problem)
+    if not isinstance(location, dict):
+        problems.append('compliance_location is not set: kind (%s) and name of the place the hardware is in'
+                        % ', '.join(LOCATION_KINDS))
+    else:
+        if location.get('kind') not in LOCATION_KINDS:
+            problems.append('compliance_location kind %r is not one of %s' % (location.get('kind'), ', '.join(LOCATION_KINDS)))
+        if not _text(location.get('name')):
+            problems.append('compliance_location has no name (e.g. the data center or the cloud provider)')
+    return problems
+
+
+def review_problems(inventory, today, with_facts=True):
+    """MS-INVENTORY findings in the record's ``inventory`` part: review date missing or
+    older than its limit (with date and age), risk level missing or outside the baseline,
+    and (``with_facts``) FQDN, addresses or OS not recorded."""
+    if not isinstance(inventory, dict):
+        return ['no inventory facts recorded (review date, risk level, FQDN, addresses, OS)']
+    problems = []
+    limit = _limit(inventory.get('review_max_days'), REVIEW_MAX_DAYS)
+    age = age_days(inventory.get('review_date'), today)
+    if age is None:
+        problems.append('no date of the last inventory record review recorded (review_date %r)' % (inventory.get('review_date'),))
+    elif age < 0:
+        problems.append('inventory review date %s is in the future' % inventory.get('review_date'))
+    elif age > limit:
+        problems.append('inventory record last reviewed on %s, %d days ago: stale (reviewed at least every %d days)'
+                        % (parse_date(inventory.get('review_date')).isoformat(), age, limit))
+    risk = inventory.get('risk_level')
+    if risk not in RISK_LEVELS:
+        problems.append('risk level %r is not recorded as one of %s' % (risk, ', '.join(RISK_LEVELS)))
+    elif risk not in BASELINE_RISK_LEVELS:
+        problems.append('risk level %s: this baseline implements the moderate-risk controls; a high-risk server '
+                        'needs the high-risk controls as well' % risk)
+    for fact in ('fqdn', 'addresses', 'os') if with_facts else ():
+        if not inventory.get(fact):
+            problems.append('no %s recorded' % fact)
+    return problems
+
+
+def training_states(training, today):
+    """Each recorded training with its age and whether it is current, from the record's ``training`` part."""
+    training = training if isinstance(training, dict) else {}
+    limit = _limit(training.get('max_days'), TRAINING_MAX_DAYS)
+    states = []
+    for entry in training.get('records') or []:
+        entry = entry if isinstance(entry, dict) else {}
+        age = age_days(entry.get('completed'), today)
+        day = parse_date(entry.get('completed'))
+        states.append({'name': _text(entry.get('name')) or '?', 'completed': day.isoformat() if day else str(entry.get('completed')),
+                       'age_days': age, 'current': age is not None and 0 <= age <= limit, 'max_days': limit})
+    return states
+
+
+def training_problems(training, today):
+    """MS-TRAINING findings: nobody's training recorded, or whose is older than a year (naming who)."""
+    states = training_states(training, today)
+    if not states:
+        return ['no sysadmin training recorded']
+    problems = []
+    for state in states:
+        if state['age_days'] is None:
+            problems.append('%s: training date %r is not a date' % (state['name'], state['completed']))
+        elif state['age_days'] < 0:
+            problems.append('%s: training date %s is in the future' % (state['name'], state['completed']))
+        elif not state['current']:
+            problems.append('%s: last sysadmin training on %s, %d days ago (due every %d days)'
+                            % (state['name'], state['completed'], state['age_days'], state['max_days']))
+    return problems
+
+
+def location_problems(location):
+    """MS-PHYSICAL findings: no location recorded, or hardware outside a data center / approved cloud."""
+    if not isinstance(location, dict) or not location.get('kind'):
+        return ['no hardware location recorded (kind: %s)' % ', '.join(LOCATION_KINDS)]
+    kind, name = location.get('kind'), _text(location.get('name'))
+    problems = []
+    if kind not in LOCATION_OK:
+        problems.append('hardware is in %s%s, not in a data center or with an approved cloud provider' % (
+            {'office': 'an office'}.get(kind, repr(kind)), (' (%s)' % name) if name else ''))
+    if not name:
+        problems.append('the hardware location has no name')
+    return problems

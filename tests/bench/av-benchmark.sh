@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Anti-virus path benchmark (TM-04), see docs/benchmarks.md.
 # In one run on this host: messages/second through
-#   1. Postfix alone (converged with site.yml, milters removed for the run) -> smtp-sink
+#   1. Postfix alone (converged with tests/bench/mail-path.yml, milters removed for the run) -> smtp-sink
 #   2. Postfix with the anti-virus path (clamav-milter + clamd) -> smtp-sink
 #   3. clamd by itself (INSTREAM on its local socket), same messages, same concurrency
 # for ~10 KB and ~100 KB messages whose content differs in every message (clamd's verdict
@@ -15,7 +15,10 @@
 # Settings (environment): BENCH_CONC (8), BENCH_COUNT_10K (1000), BENCH_COUNT_100K (400),
 #   BENCH_SYNTH (1), BENCH_SYNTH_HDB (4000000), BENCH_SYNTH_HSB (1000000), BENCH_SYNTH_NDB (200000),
 #   BENCH_SYNTH_LDB (20000), BENCH_EXTRA_VARS (extra -e for site.yml, e.g. tuning),
-#   BENCH_TESTSIG (1; 0 skips the test-signature runs), BENCH_OUT (results dir)
+#   BENCH_TESTSIG (1; 0 skips the test-signature runs), BENCH_OUT (results dir),
+#   BENCH_PIN (0; 1 pins clamd to CPU 1 and everything else, Postfix, the milter, the load
+#   client and the sink, to CPU 0: the cores are then not shared, as on a server where
+#   scanning has cores of its own; results are labelled "<sigs>/pinned")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/tests/harness/containers.conf}
@@ -31,6 +34,7 @@ SYNTH_HSB=${BENCH_SYNTH_HSB:-1000000}
 SYNTH_NDB=${BENCH_SYNTH_NDB:-200000}
 SYNTH_LDB=${BENCH_SYNTH_LDB:-20000}
 EXTRA_VARS=${BENCH_EXTRA_VARS:-}
+PIN=${BENCH_PIN:-0}
 KEEP=0 REUSE=0
 case "${1:-}" in --keep) KEEP=1 ;; --reuse) KEEP=1 REUSE=1 ;; "") ;; *) echo "usage: $0 [--keep|--reuse]" >&2; exit 2 ;; esac
 TESTSIG=${BENCH_TESTSIG:-1}
@@ -90,8 +94,8 @@ trusted_mail:
 INVENTORY
 log "test-only ClamAV signature (EICAR) and drop-in"
 ansible-playbook -i "$OUT/hosts.yml" molecule/shared/clamav_test_db.yml >"$OUT/converge.log" 2>&1
-log "converging $MAIL with playbooks/site.yml (log: $OUT/converge.log)"
-ANSIBLE_PIPELINING=true ansible-playbook -i "$OUT/hosts.yml" ${EXTRA_VARS:+-e "$EXTRA_VARS"} playbooks/site.yml >>"$OUT/converge.log" 2>&1 \
+log "converging $MAIL with the mail path of site.yml: mta, antivirus (log: $OUT/converge.log)"
+ANSIBLE_PIPELINING=true ansible-playbook -i "$OUT/hosts.yml" ${EXTRA_VARS:+-e "$EXTRA_VARS"} tests/bench/mail-path.yml >>"$OUT/converge.log" 2>&1 \
   || { tail -n 30 "$OUT/converge.log"; exit 1; }
 podman cp tests/bench/. $MAIL:/root/bench >/dev/null
 
@@ -102,6 +106,15 @@ restore_milters() { mx postconf -e "smtpd_milters=$MILTERS" "non_smtpd_milters=$
 trap 'restore_milters; cleanup' EXIT
 
 # ---------------------------------------------------------------- helpers
+ON0=()                    # prefix for the load clients: CPU 0 when pinned
+[ "$PIN" = 1 ] && ON0=(taskset -c 0)
+pin() {                   # BENCH_PIN=1: clamd alone on CPU 1, every other process on CPU 0
+  [ "$PIN" = 1 ] || return 0
+  local clamd; clamd=$(clamd_pid)
+  mx sh -c "for p in \$(ls /proc | grep -E '^[0-9]+\$'); do [ \"\$p\" = $clamd ] || taskset -a -p -c 0 \$p >/dev/null 2>&1; done; taskset -a -p -c 1 $clamd >/dev/null"
+  sk 'for p in $(ls /proc | grep -E "^[0-9]+$"); do taskset -a -p -c 0 $p >/dev/null 2>&1; done'
+  mx taskset -p "$clamd" | sed 's/^/   /'
+}
 clamd_pid() { mx sh -c 'cat /run/clamav/clamd.pid 2>/dev/null || pidof clamd'; }
 clamd_mem() { mx sh -c "grep -E '^(VmRSS|VmHWM)' /proc/$(clamd_pid)/status" | awk '{printf "%s %.0f MiB  ", $1, $2/1024}'; }
 clamd_restart_timed() {   # seconds from `systemctl restart` until clamd answers PING
@@ -114,6 +127,7 @@ clamd_restart_timed() {   # seconds from `systemctl restart` until clamd answers
   done
   mx python3 /root/bench/clamd_instream.py --ping || { echo "clamd does not answer PING (see journalctl -u clamav-daemon; 6M hashes in one .hdb failed: mpool_malloc)" >&2; exit 1; }
   t1=$(date +%s.%N)
+  pin >&2
   python3 -c "print(round($t1 - $t0, 1))"
 }
 wait_drained() {          # until the sink holds $1 messages and the queue is empty
@@ -134,11 +148,11 @@ smtp_run() {              # sigset path size count
   local sigs=$1 path=$2 size=$3 count=$4 id json n q scanned last
   id="$sigs-$path-$size-$(date +%s)"
   # warm-up (not counted): start Postfix's processes and milter/clamd connections
-  podman exec $CLIENT python3 /bench/smtp_load.py --host $MAIL_IP --conc "$CONC" --count $((2 * CONC)) \
+  podman exec $CLIENT "${ON0[@]}" python3 /bench/smtp_load.py --host $MAIL_IP --conc "$CONC" --count $((2 * CONC)) \
     --size "$size" --run-id "warm-$id" >/dev/null
   wait_drained $((2 * CONC)) || true
   sk 'find /sink -type f -delete'
-  json=$(podman exec $CLIENT python3 /bench/smtp_load.py --host $MAIL_IP --conc "$CONC" --count "$count" \
+  json=$(podman exec $CLIENT "${ON0[@]}" python3 /bench/smtp_load.py --host $MAIL_IP --conc "$CONC" --count "$count" \
     --size "$size" --run-id "$id")
   wait_drained "$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['accepted'])" "$json")" \
     || echo "   WARNING: sink/queue did not drain within 300 s" >&2
@@ -157,14 +171,16 @@ PY
 }
 clamd_run() {             # sigset size count
   local json
-  mx python3 /root/bench/clamd_instream.py --conc "$CONC" --count $((2 * CONC)) --size "$2" --run-id "warm" >/dev/null
-  json=$(mx python3 /root/bench/clamd_instream.py --conc "$CONC" --count "$3" --size "$2" --run-id "$1-clamd-$2")
+  mx "${ON0[@]}" python3 /root/bench/clamd_instream.py --conc "$CONC" --count $((2 * CONC)) --size "$2" --run-id "warm" >/dev/null
+  json=$(mx "${ON0[@]}" python3 /root/bench/clamd_instream.py --conc "$CONC" --count "$3" --size "$2" --run-id "$1-clamd-$2")
   python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(sigs=sys.argv[2], path='clamd', size=int(sys.argv[3])); print(json.dumps(r))" \
     "$json" "$1" "$2" >>"$RES"
   echo "   clamd        $2 B: $json"
 }
 measure_set() {           # sigset
-  local size count
+  local size count label=$1
+  [ "$PIN" = 1 ] && label="$1/pinned"
+  set -- "$label"
   for size in 10240 102400; do
     count=$COUNT_10K; [ "$size" = 102400 ] && count=$COUNT_100K
     milters off; smtp_run "$1" postfix-only "$size" "$count"
@@ -201,5 +217,5 @@ if [ "$SYNTH" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- table
-log "results: $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null), concurrency $CONC, raw: $RES"
+log "results: $(date -u +%FT%TZ), $(nproc) cores$([ "$PIN" = 1 ] && echo ', pinned: clamd on CPU 1, the rest on CPU 0'), commit $(git rev-parse --short HEAD 2>/dev/null), concurrency $CONC, raw: $RES"
 python3 tests/bench/report.py "$RES" | tee "$OUT/table.md"

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 mkdir -p build/logs
 release=${TM_RELEASE:-bookworm}
 export release
-rm -f build/logs/molecule-*-"$release".log
+rm -f build/logs/molecule-*-"$release".log "build/logs/failed-$release"
 jobs=${TM_JOBS:-3}
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2)
@@ -21,6 +21,7 @@ run() {
     echo "PASS $s on $release ($((SECONDS - start)) s)"
   else
     echo "FAIL $s on $release ($((SECONDS - start)) s): $log"
+    echo "$log" >>"build/logs/failed-$release"
     return 1
   fi
 }
@@ -28,10 +29,15 @@ run() {
 export -f run
 failed=0
 printf '%s\n' "${scenarios[@]}" | xargs -P "$jobs" -I{} bash -c 'run "$1"' _ {} || failed=1
-if [ "$failed" -ne 0 ]; then
-  for log in build/logs/molecule-*-"$release".log; do
-    if grep -q "FAILED\|fatal:\|ERROR" "$log"; then echo "=== tail of $log"; tail -60 "$log"; fi
-  done
+if [ -f "build/logs/failed-$release" ]; then
+  # CI keeps only the end of the output: the reasons first, then each failed log's tail.
+  while read -r log; do
+    echo "=== why $log failed"
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E 'AssertionError|Error:|FAILED |fatal:|failed:|"msg":|SEEN|UNEXPECTED|cannot detect' |
+      grep -v 'FAILED - RETRYING' | head -60
+    echo "=== tail of $log"
+    tail -30 "$log"
+  done <"build/logs/failed-$release"
 fi
 # The checks' own summary lines, for CI's record.
 grep -h -E '^=+ .*(passed|failed).* in ' build/logs/molecule-*-"$release".log || true

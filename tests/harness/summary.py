@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Print a per-requirement summary from the JSON that molecule/conftest.py writes
 (TM_REPORT: a list of check results), or from an audit report (scripts/tm-audit's
-report.json: requirements with pass / fail / waived / no check, contacts and waivers).
+report.json: requirements with pass / fail / waived / no check, contacts, the inventory and
+process facts, and waivers).
 
     summary.py RESULTS.json|report.json
 
@@ -27,6 +28,26 @@ TITLES = {
 }
 
 
+def process_lines(process):
+    """The inventory and process facts of a host (MS-INVENTORY, MS-TRAINING, MS-PHYSICAL), as lines."""
+    if not process:
+        return []
+    inv = process["inventory"]
+    lines = ["server: %s; %s; %s; risk level %s (facts from %s)" % (
+        inv["fqdn"] or "no FQDN", ", ".join(inv["addresses"]) or "no addresses", inv["os"] or "no OS",
+        inv["risk_level"] or "not recorded", process["source"])]
+    lines.append("inventory review: %s" % ("%s, %s days ago (stale after %s)" % (
+        inv["review_date"], inv["review_age_days"], inv["review_max_days"]) if inv["review_date"] else "not recorded"))
+    for training in process["training"] or [{}]:
+        lines.append("training: %s" % ("%s, %s, %s days ago%s" % (
+            training["name"], training["completed"], training["age_days"], "" if training["current"] else ", OVERDUE")
+            if training else "not recorded"))
+    location = process["location"]
+    lines.append("location: %s" % ("%s, %s" % (location["kind"], location["name"]) if location else "not recorded"))
+    lines.extend("fact problem: %s" % problem for problem in process["problems"])
+    return lines
+
+
 def audit_summary(report):
     ok = True
     for host in report["hosts"]:
@@ -38,6 +59,8 @@ def audit_summary(report):
                                              ", 24/7" if contact.get("available_24x7") is True else ""))
         for problem in host["contacts"]["problems"]:
             print("  contact problem: %s" % problem)
+        for line in process_lines(host.get("process")):
+            print("  %s" % line)
         print("  %-12s %-58s %s" % ("ID", "requirement", "result"))
         for row in host["requirements"]:
             label = {"nocheck": "NO CHECK YET"}.get(row["status"], row["status"].upper())

@@ -1,4 +1,4 @@
-"""TM-02 / TM-03 / waivers: bad input stops the compliance role with a clear error before any change.
+"""TM-02 / TM-03 / process facts / waivers: bad input stops the compliance role with a clear error before any change.
 
 Runs from the scenario's prepare step against hosts the role has not touched yet: each
 case applies the role (role.yml) with one bad setting; the run must fail with a message
@@ -15,6 +15,10 @@ from host_state import snapshot
 
 DAY = datetime.date.today()
 ADMIN = {"name": "Jane Doe", "sunetid": "jdoe", "mobile": "+1 650 555 0100", "available_24x7": True, "role": "administrator"}
+
+
+def ago(days):
+    return str(DAY - datetime.timedelta(days=days))
 
 
 def waiver(requirement="TM-02", **change):
@@ -38,6 +42,15 @@ CASES = {
                                  "unable to convert to bool"),
     "contact-missing-role": ("partial", {"compliance_contacts": [dict((k, v) for k, v in ADMIN.items() if k != "role")]},
                              "missing required arguments: role"),
+    "review-date-empty": ("partial", {"compliance_inventory_review_date": ""}, "compliance_inventory_review_date is not set"),
+    "review-date-malformed": ("partial", {"compliance_inventory_review_date": "last spring"}, "'last spring' is not a date"),
+    "review-date-in-the-future": ("partial", {"compliance_inventory_review_date": ago(-30)}, "is in the future"),
+    "review-period-zero": ("partial", {"compliance_inventory_review_max_days": 0}, "must be at least 1 day"),
+    "risk-level-unknown": ("partial", {"compliance_risk_level": "extreme"}, "must be one of: low, moderate, high"),
+    "no-training": ("partial", {"compliance_training": []}, "compliance_training is empty"),
+    "training-without-date": ("partial", {"compliance_training": [{"name": "Jane Doe"}]}, "missing required arguments: completed"),
+    "location-unknown-kind": ("partial", {"compliance_location": {"kind": "basement", "name": "Gates"}},
+                              "must be one of: datacenter, cloud, office"),
     "waiver-without-expiry": ("partial", {"compliance_waivers": [waiver("MS-2FA", expires=None)]}, "has no expiry"),
     "waiver-unknown-requirement": ("partial", {"compliance_waivers": [waiver("TM-10")]}, "names an unknown requirement"),
     "waiver-over-three-years": ("partial", {"compliance_waivers": [waiver(expires=str(DAY + datetime.timedelta(days=1200)))]},
@@ -59,7 +72,7 @@ def before(hosts):
     return {role: snapshot(hosts[role]) for role in ("partial", "outside")}
 
 
-@pytest.mark.requirement("TM-02", "TM-03")
+@pytest.mark.requirement("TM-02", "TM-03", "MS-INVENTORY", "MS-TRAINING", "MS-PHYSICAL")
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_refused_before_any_change(hosts, before, case):
     role, extra, expected = CASES[case]
@@ -85,3 +98,23 @@ def test_a_valid_waiver_lets_the_off_campus_host_through_preflight(hosts, before
         capture_output=True, text=True, cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], check=False)
     assert run.returncode == 0, run.stdout[-3000:]
     assert snapshot(hosts["outside"]) == before["outside"]
+
+
+@pytest.mark.requirement("MS-INVENTORY", "MS-TRAINING", "MS-PHYSICAL")
+@pytest.mark.positive
+def test_stale_process_facts_are_not_refused_at_preflight(hosts, before):
+    """A stale review, an expired training and an office location pass pre-flight: the audit reports them."""
+    scenario = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
+    stale = {"compliance_inventory_review_date": ago(400), "compliance_training": [{"name": "Jane Doe", "completed": ago(800)}],
+             "compliance_location": {"kind": "office", "name": "Room 120"}}
+    run = subprocess.run(
+        ["ansible-playbook", "--check", "--tags", "preflight", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         os.path.join(scenario, "role.yml"), "-e", "tm_target=tm-compliance-partial", "-e", json.dumps(stale)],
+        capture_output=True, text=True, cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], check=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    # ... and the run says what the audit will report
+    output = " ".join(run.stdout.split())
+    for gap in ("last reviewed on %s, 400 days ago: stale" % ago(400), "Jane Doe: last sysadmin training on %s, 800 days ago" % ago(800),
+                "hardware is in an office (Room 120)"):
+        assert gap in output, (gap, output[-3000:])
+    assert snapshot(hosts["partial"]) == before["partial"]

@@ -18,20 +18,38 @@ from xml.etree import ElementTree
 
 import jsonschema
 import pytest
+import yaml
 
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 AUDIT = os.path.join(PROJECT, "scripts", "tm-audit")
 ARTIFACTS = os.path.join(PROJECT, "build", "artifacts", "compliance")
 DAY = datetime.date.today()
-# The converged host runs playbooks/site.yml and the compliance role: the checks of those
-# roles (molecule/checks/test_<role>_host.py) must all pass there. Checks of roles that
-# site.yml does not run yet fail on it, and the report says so.
-with open(os.path.join(PROJECT, "playbooks", "site.yml"), encoding="utf-8") as _site:
-    SITE_ROLES = set(re.findall(r"stanford\.trusted_mail\.(\w+)", _site.read())) | {"mta", "antivirus"}
-CONVERGED_FILES = set("test_%s_host.py" % r for r in SITE_ROLES | {"compliance"})
-PARTIAL_FILES = {"test_mta_host.py", "test_antivirus_host.py", "test_compliance_host.py"}
+CONVERGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "converge.yml")
+
+
+def converged_roles(name):
+    """The collection's roles the scenario's converge.yml applies to one host (plays naming it)."""
+    with open(CONVERGE, encoding="utf-8") as handle:
+        plays = yaml.safe_load(handle)
+    roles = set()
+    for play in plays:
+        if name in re.split(r"[:,]", play.get("hosts", "")):
+            for role in play.get("roles", []):
+                roles.add(re.sub(r"^stanford\.trusted_mail\.", "", role["role"] if isinstance(role, dict) else role))
+    return roles
+
+
+# The converged host runs exactly the roles converge.yml names for it: the checks of those
+# roles (molecule/checks/test_<role>_host.py) must all pass there. Checks of the roles it
+# does not run fail on it, and the report says so.
+CONVERGED_ROLES = converged_roles("tm-compliance-mail")
+CONVERGED_FILES = set("test_%s_host.py" % r for r in CONVERGED_ROLES)
+PARTIAL_FILES = set("test_%s_host.py" % r for r in converged_roles("tm-compliance-partial")) | {"test_antivirus_host.py"}
 CONTACTS = [{"name": "Test Administrator", "sunetid": "tmadmin", "mobile": "+1 650 555 0100",
              "available_24x7": True, "role": "primary administrator"}]
+PROCESS = {"compliance_inventory_review_date": str(DAY - datetime.timedelta(days=20)), "compliance_risk_level": "moderate",
+           "compliance_training": [{"name": "Test Administrator", "completed": str(DAY - datetime.timedelta(days=100))}],
+           "compliance_location": {"kind": "datacenter", "name": "Test bench data center"}}
 
 
 def waiver(**change):
@@ -45,7 +63,7 @@ def waiver(**change):
 def inventory(path, outside_waivers):
     hosts = {"tm-compliance-%s" % role: {"ansible_connection": "containers.podman.podman",
                                           "ansible_python_interpreter": "/usr/bin/python3",
-                                          "compliance_contacts": CONTACTS}
+                                          "compliance_contacts": CONTACTS, **PROCESS}
              for role in ("mail", "plain", "partial", "outside")}
     hosts["tm-compliance-outside"]["compliance_waivers"] = outside_waivers
     with open(path, "w", encoding="utf-8") as handle:
@@ -111,6 +129,49 @@ def test_converged_host_passes_everything_implemented(audit):
     assert not host(report, "mail")["contacts"]["problems"]
     assert host(report, "mail")["contacts"]["source"].startswith("host record")
     assert run.returncode == (0 if report["status"] == "pass" else 1), run.stdout[-2000:]
+
+
+@pytest.mark.requirement("TM-01")
+def test_checks_of_roles_the_host_does_not_run_fail_and_the_report_says_so(audit):
+    """The mail host runs only converge.yml's roles: other roles' failed checks fail their requirements and the host."""
+    _, report, _ = audit
+    others = {}
+    for row in host(report, "mail")["requirements"]:
+        for c in row["checks"]:
+            if os.path.basename(c["check"].split("::")[0]) not in CONVERGED_FILES and c["outcome"] not in ("passed", "skipped"):
+                others.setdefault(row["id"], []).append(c)
+    assert others, "no check of the roles the host does not run (%s) failed on it" % ", ".join(sorted(CONVERGED_ROLES))
+    for req, failed in others.items():
+        row = rows(report, "mail")[req]
+        assert row["status"] == "fail" and all(c.get("message") for c in failed), row
+    assert host(report, "mail")["status"] == "fail" and report["status"] == "fail"
+    assert rows(report, "mail")["TM-01"]["status"] == "fail"
+
+
+@pytest.mark.requirement("MS-INVENTORY", "MS-TRAINING", "MS-PHYSICAL")
+@pytest.mark.positive
+def test_process_facts_are_in_the_report(audit):
+    """The converged host's report shows its inventory and process facts from its record, all current."""
+    _, report, out = audit
+    mail = host(report, "mail")
+    process = mail["process"]
+    assert process["source"].startswith("host record") and not process["problems"], process
+    inv = process["inventory"]
+    assert inv["fqdn"] == "mail.tm-compliance.stanford.edu" == process["host_facts"]["fqdn"], process
+    assert "172.24.77.100" in inv["addresses"] and inv["os"].startswith("Debian 1") and inv["risk_level"] == "moderate"
+    assert inv["review_age_days"] == 20 and inv["review_max_days"] == 92, inv
+    assert sorted(t["name"] for t in process["training"]) == ["Test Administrator", "Test Backup"]
+    assert all(t["current"] for t in process["training"]) and process["location"]["kind"] == "datacenter"
+    for req in ("MS-INVENTORY", "MS-TRAINING", "MS-PHYSICAL"):
+        assert rows(report, "mail")[req]["status"] == "pass", rows(report, "mail")[req]
+    # the plain host has no record: the inventory's facts, the FQDN read from the host, and failed checks
+    plain = host(report, "plain")["process"]
+    assert plain["source"].startswith("inventory only") and plain["inventory"]["fqdn"] == "plain.tm-compliance.stanford.edu"
+    for req in ("MS-INVENTORY", "MS-TRAINING", "MS-PHYSICAL"):
+        assert rows(report, "plain")[req]["status"] == "fail", rows(report, "plain")[req]
+    with open(os.path.join(out, "report.html"), encoding="utf-8") as handle:
+        page = handle.read()
+    assert "Server facts" in page and "Test bench data center" in page and "20 days ago" in page
 
 
 @pytest.mark.requirement("TM-02", "TM-03", "TM-04", "TM-05", "TM-07")

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import datetime
 import importlib.machinery
+import io
 import importlib.util
 import json
 import os
@@ -124,3 +125,79 @@ def test_merge_combines_host_reports(catalog, tmp_path):
     run = audit.merge(str(tmp_path))
     assert [h['host'] for h in run['hosts']] == ['a', 'b'] and run['status'] == 'fail'
     assert (tmp_path / 'report.html').exists() and (tmp_path / 'junit.xml').exists()
+
+
+RECORD = {'inventory': {'fqdn': 'mail1.dept.stanford.edu', 'addresses': ['171.64.10.25'],
+                        'os': {'name': 'Debian', 'version': '12', 'release': 'bookworm'}, 'risk_level': 'moderate',
+                        'review_date': '2026-07-01', 'review_max_days': 92},
+          'training': {'max_days': 365, 'records': [{'name': 'Jane Doe', 'completed': '2025-10-01'}]},
+          'location': {'kind': 'office', 'name': 'Room 120'}}
+FACTS = {'fqdn': 'mail1.dept.stanford.edu', 'addresses': ['171.64.10.25'],
+         'os': {'name': 'Debian GNU/Linux', 'version': '12', 'release': 'bookworm'}}
+
+
+def test_process_facts_from_the_host_record():
+    process = audit.process_report(RECORD, {}, FACTS, TODAY)
+    assert process['source'].startswith('host record')
+    inv = process['inventory']
+    assert inv['review_date'] == '2026-07-01' and inv['review_age_days'] == 149 and inv['review_max_days'] == 92
+    assert inv['os'] == 'Debian 12 (bookworm)' and inv['risk_level'] == 'moderate'
+    text = ' '.join(process['problems'])
+    assert 'last reviewed on 2026-07-01, 149 days ago' in text
+    assert 'Jane Doe: last sysadmin training on 2025-10-01, 422 days ago' in text
+    assert 'hardware is in an office (Room 120)' in text
+
+
+def test_process_facts_from_the_inventory_when_the_host_has_no_record():
+    hostvars = {'compliance_inventory_review_date': datetime.date(2026, 10, 1),
+                'compliance_training': [{'name': 'Mail team', 'completed': '2026-05-12'}],
+                'compliance_location': {'kind': 'datacenter', 'name': 'Forsythe'}}
+    process = audit.process_report(None, hostvars, FACTS, TODAY, 'no record at /etc/trusted-mail/compliance-record.json')
+    assert process['source'].startswith('inventory only (no record')
+    assert process['inventory']['fqdn'] == 'mail1.dept.stanford.edu' and process['inventory']['risk_level'] == 'moderate'
+    assert process['inventory']['review_age_days'] == 57 and process['problems'] == []
+    nothing = audit.process_report(None, {}, None, TODAY, 'unreachable')
+    assert nothing['source'] == 'none' and nothing['host_facts'] is None
+    assert any('no inventory facts recorded' in p for p in nothing['problems'])
+    assert any('no sysadmin training recorded' in p for p in nothing['problems'])
+
+
+def test_process_facts_in_every_output(catalog, schema, tmp_path):
+    host = audit.build_host_report('mail1', catalog, results(MS_INVENTORY='failed'), [], CONTACTS, 'host record', TODAY,
+                                   'passive', [], audit.process_report(RECORD, {}, FACTS, TODAY))
+    run = audit.run_report([host], '/inv')
+    jsonschema.validate(run, schema)
+    audit.write_outputs(str(tmp_path), run)
+    page = (tmp_path / 'report.html').read_text(encoding='utf-8')
+    for text in ('Server facts', '2026-07-01 (149 days ago; stale after 92)', 'office: Room 120',
+                 'Jane Doe: 2025-10-01 (422 days ago), overdue', 'moderate', 'Debian GNU/Linux 12'):
+        assert text in page, text
+    suite = ElementTree.parse(str(tmp_path / 'junit.xml')).getroot().find('testsuite')
+    props = dict((p.get('name'), p.get('value')) for p in suite.find('properties'))
+    assert props['review_date'] == '2026-07-01' and props['location'] == 'office, Room 120'
+    stream = io.StringIO()
+    audit.print_summary(run, stream)
+    out = stream.getvalue()
+    assert 'inventory review: 2026-07-01, 149 days ago (stale after 92)' in out and 'location: office, Room 120' in out
+    # the schema refuses a report without process facts
+    del run['hosts'][0]['process']
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(run, schema)
+
+
+def test_summary_prints_the_process_facts(catalog, tmp_path, capsys):
+    """tests/harness/summary.py shows the process facts of an audit report."""
+    loader = importlib.machinery.SourceFileLoader('tm_summary', os.path.join(ROOT, 'tests', 'harness', 'summary.py'))
+    summary = importlib.util.module_from_spec(importlib.util.spec_from_loader('tm_summary', loader))
+    loader.exec_module(summary)
+    host = audit.build_host_report('mail1', catalog, results(MS_PHYSICAL='failed'), [], CONTACTS, 'host record', TODAY, 'passive', [],
+                                   audit.process_report(RECORD, {}, FACTS, TODAY))
+    path = tmp_path / 'report.json'
+    path.write_text(json.dumps(audit.run_report([host], '/inv')), encoding='utf-8')
+    assert summary.main(['summary.py', str(path)]) == 1
+    out = capsys.readouterr().out
+    for text in ('server: mail1.dept.stanford.edu; 171.64.10.25; Debian 12 (bookworm); risk level moderate',
+                 'inventory review: 2026-07-01, 149 days ago (stale after 92)',
+                 'training: Jane Doe, 2025-10-01, 422 days ago, OVERDUE', 'location: office, Room 120',
+                 'fact problem: hardware is in an office'):
+        assert text in out, out
