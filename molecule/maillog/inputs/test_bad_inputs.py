@@ -32,6 +32,7 @@ EXPORT_CASES = {
     "export-end-before-start": ({"log_export_start": "2026-02-01", "log_export_end": "2026-01-01"},
                                 "The export range ends (2026-01-01) before it starts (2026-02-01)"),
     "export-date-not-iso": ({"log_export_start": "01/02/2026", "log_export_end": "2026-01-31"}, "both YYYY-MM-DD"),
+    "export-date-not-a-day": ({"log_export_start": "2026-02-29", "log_export_end": "2026-03-31"}, "both YYYY-MM-DD"),
     "export-without-range": ({}, "Give the range as log_export_start and log_export_end"),
 }
 
