@@ -1,5 +1,6 @@
 """End-to-end: mail submitted on the converged host leaves through the campus smarthost."""
 
+import shlex
 import time
 
 import pytest
@@ -29,3 +30,27 @@ def test_mail_log_lines_reach_the_collector(hosts):
     assert cmd.rc == 0, cmd.stderr
     found = wait_for(lambda: hosts["campus"].run("grep -q %s /var/log/remote/received.log" % marker).rc == 0, 60)
     assert found, "no line about %s reached the collector" % marker
+
+
+SEND_FROM_CAMPUS = r"""
+import smtplib, sys
+msg = "From: a@tm-test.stanford.edu\r\nTo: b@outside.example.org\r\nSubject: payroll\r\n\r\n%s\r\n" % sys.argv[1]
+with smtplib.SMTP("172.24.77.20", 25, timeout=60) as smtp:
+    smtp.starttls()
+    try:
+        smtp.sendmail("a@tm-test.stanford.edu", ["b@outside.example.org"], msg)
+        print("250 accepted")
+    except smtplib.SMTPResponseException as err:
+        print(err.smtp_code, err.smtp_error.decode())
+"""
+
+
+@pytest.mark.requirement("TM-09", "TM-04")
+def test_high_risk_data_in_clear_refused_after_the_virus_scan(hosts):
+    """Through the whole milter chain (ClamAV, then the content gate): an SSN in clear is refused."""
+    out = hosts["campus"].run("python3 -c %s %s" % (shlex.quote(SEND_FROM_CAMPUS), shlex.quote("SSN 512-34-5678")))
+    assert out.rc == 0, out.stderr
+    assert out.stdout.startswith("5") and "5.7.1" in out.stdout and "Secure:" in out.stdout, \
+        "High Risk Data in clear was not refused with 5.7.1 and the Secure: advice: %s" % out.stdout
+    milters = hosts["mail"].check_output("postconf -h smtpd_milters")
+    assert milters.index("clamav") < milters.index("securemail"), "the gate does not come after the virus scan: %s" % milters
