@@ -109,11 +109,16 @@ trap 'restore_milters; cleanup' EXIT
 ON0=()                    # prefix for the load clients: CPU 0 when pinned
 [ "$PIN" = 1 ] && ON0=(taskset -c 0)
 pin() {                   # BENCH_PIN=1: clamd alone on CPU 1, every other process on CPU 0
+  # From the host (root there may set any process's affinity; in the containers, without
+  # CAP_SYS_NICE, root may not touch clamd's or Postfix's). Children inherit the mask.
   [ "$PIN" = 1 ] || return 0
-  local clamd; clamd=$(clamd_pid)
-  mx sh -c "for p in \$(ls /proc | grep -E '^[0-9]+\$'); do [ \"\$p\" = $clamd ] || taskset -a -p -c 0 \$p >/dev/null 2>&1; done; taskset -a -p -c 1 $clamd >/dev/null"
-  sk 'for p in $(ls /proc | grep -E "^[0-9]+$"); do taskset -a -p -c 0 $p >/dev/null 2>&1; done'
-  mx taskset -p "$clamd" | sed 's/^/   /'
+  local c hpid comm
+  for c in $MAIL $SINK $CLIENT; do
+    podman top "$c" hpid comm | tail -n +2 | while read -r hpid comm; do
+      if [ "$comm" = clamd ]; then taskset -a -p -c 1 "$hpid" >/dev/null; else taskset -a -p -c 0 "$hpid" >/dev/null 2>&1 || true; fi
+    done
+  done
+  echo "   pinned: clamd affinity mask $(taskset -p "$(podman top $MAIL hpid comm | awk '$2 == "clamd" {print $1}')" | awk '{print $NF}') (2 = CPU 1), every other process CPU 0"
 }
 clamd_pid() { mx sh -c 'cat /run/clamav/clamd.pid 2>/dev/null || pidof clamd'; }
 clamd_mem() { mx sh -c "grep -E '^(VmRSS|VmHWM)' /proc/$(clamd_pid)/status" | awk '{printf "%s %.0f MiB  ", $1, $2/1024}'; }
