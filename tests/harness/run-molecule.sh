@@ -33,6 +33,10 @@ if [ -f "build/logs/failed-$release" ]; then
   # CI keeps only the end of the output: the reasons first, then each failed log's tail.
   while read -r log; do
     echo "=== why $log failed"
+    # First the decisive lines: a check that passed on a bad host, or errored, or failed.
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E 'cannot detect|(^|[ "])(ERROR|FAILED) [a-z]' |
+      grep -v 'FAILED - RETRYING' | head -20
+    echo "--- details"
     sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E 'AssertionError|Error:|FAILED |fatal:|failed:|"msg":|SEEN|UNEXPECTED|cannot detect' |
       grep -v 'FAILED - RETRYING' | head -60
     echo "=== tail of $log"
