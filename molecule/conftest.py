@@ -37,7 +37,7 @@ REPORT = os.environ.get("TM_REPORT")
 AUDIT_INVENTORY = os.environ.get("TM_AUDIT_INVENTORY")
 AUDIT_HOST = os.environ.get("TM_AUDIT_HOST")
 ACTIVE = os.environ.get("TM_AUDIT_ACTIVE", "") == "1"
-PODMAN_CONNECTIONS = ("containers.podman.podman", "podman")
+PODMAN_CONNECTIONS = ("containers.podman.podman", "podman", "tm_podman")  # tm_podman: tests/harness/connection_plugins
 RESULTS = []
 SEEN_FAILING = []  # (check, why it failed) in a bad- or bare-host pass
 

@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/tests/harness/containers.conf}
+export ANSIBLE_CONNECTION_PLUGINS=$PWD/tests/harness/connection_plugins  # tm_podman
 name=tm-demo-mail
 logs=tm-demo-logs
 release=${TM_RELEASE:-bookworm}
@@ -57,7 +58,7 @@ cat >"$dir/hosts.yml" <<INVENTORY
 trusted_mail:
   hosts:
     $name:
-      ansible_connection: containers.podman.podman
+      ansible_connection: tm_podman
       ansible_become: false   # already root in the container
       ansible_python_interpreter: /usr/bin/python3
       mta_myhostname: mail.demo.stanford.edu
@@ -77,7 +78,7 @@ trusted_mail:
 logs:
   hosts:
     $logs:
-      ansible_connection: containers.podman.podman
+      ansible_connection: tm_podman
       ansible_python_interpreter: /usr/bin/python3
 INVENTORY
 
