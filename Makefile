@@ -80,7 +80,7 @@ build: venv
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t module stanford.trusted_mail.postconf >/dev/null
 	for role in $(notdir $(wildcard roles/*)); do \
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t role stanford.trusted_mail.$$role >/dev/null; done
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t lookup stanford.trusted_mail.campus_networks >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t lookup stanford.trusted_mail.campus_networks stanford.trusted_mail.input_type_errors >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t filter \
 	  $(addprefix stanford.trusted_mail.,$(basename $(notdir $(wildcard plugins/filter/*.yml)))) >/dev/null
 	tests/harness/ee-context.sh --check
