@@ -18,9 +18,9 @@ out = {}
 ctx = ssl.create_default_context(cafile=a.get("cafile")) if a.get("cafile") else ssl._create_unverified_context()
 try:
     if a.get("implicit_tls"):
-        s = smtplib.SMTP_SSL(a["server"], a["port"], timeout=10, context=ctx)
+        s = smtplib.SMTP_SSL(a["server"], a["port"], timeout=30, context=ctx)
     else:
-        s = smtplib.SMTP(a["server"], a["port"], timeout=10)
+        s = smtplib.SMTP(a["server"], a["port"], timeout=30)
     code, msg = s.ehlo("client.test")
     out["ehlo"] = msg.decode(errors="replace")
     if a.get("starttls"):
@@ -50,7 +50,7 @@ def session(client, server, port=25, starttls=False, implicit_tls=False, auth=No
 
 def swaks(client, *args):
     """Run swaks in ``client``; return (exit code, transcript)."""
-    cmd = client.run("swaks --timeout 10 %s 2>&1" % " ".join(shlex.quote(a) for a in args))
+    cmd = client.run("swaks --timeout 30 %s 2>&1" % " ".join(shlex.quote(a) for a in args))
     return cmd.rc, cmd.stdout
 
 
