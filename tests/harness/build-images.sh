@@ -6,8 +6,8 @@
 # Two images per release:
 #   localhost/trusted-mail-base:<release>   a plain minimal Debian server (the
 #                                           host under test: no MTA, no syslog, no cron)
-#   localhost/trusted-mail-tools:<release>  base + swaks, Postfix's smtp-source/smtp-sink
-#                                           openssl and zip, for the test clients and sinks
+#   localhost/trusted-mail-tools:<release>  base + swaks, Postfix's smtp-source/smtp-sink,
+#                                           openssl, zip and gpg, for the test clients and sinks
 # Each image carries a label with the hash of its recipe (this file); an image whose
 # label matches is reused, so a rebuild happens only when the recipe changes.
 set -euo pipefail
@@ -38,6 +38,12 @@ deb $mirror $release main
 deb $mirror $release-updates main
 deb $security_mirror $release-security main
 SOURCES
+  # CI's network to the archive can drop out for a minute: apt retries each download
+  # (bookworm's default is 3 tries, seen to run out), waiting up to 30 s between tries.
+  cat >"$rootfs/etc/apt/apt.conf.d/80tm-test-retries" <<'APT'
+Acquire::Retries "10";
+Acquire::Retries::Delay::Maximum "30";
+APT
   # A container has no console to log in on and no hardware clock to sync.
   chroot "$rootfs" systemctl mask getty@tty1.service console-getty.service systemd-timesyncd.service >/dev/null 2>&1 || true
   : >"$rootfs/etc/machine-id"
@@ -56,7 +62,7 @@ build_tools() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-    apt-get install -y -qq --no-install-recommends postfix swaks openssl procps zip >/dev/null
+    apt-get install -y -qq --no-install-recommends postfix swaks openssl procps zip gpg gpg-agent >/dev/null
     systemctl disable postfix >/dev/null 2>&1 || true
     rm -rf /var/lib/apt/lists/*' >/dev/null
   podman commit --change "LABEL org.stanford.trusted_mail.recipe=$recipe" "$name" "$image" >/dev/null
