@@ -30,7 +30,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help setup host venv collection images networks demo demo-clean test lint build unit molecule input-table clean
+.PHONY: help setup host venv collection images networks demo demo-clean test lint build unit molecule clean
 
 help:
 	@echo "make demo | make demo-clean | make test   (see README.md)"
@@ -90,11 +90,6 @@ unit: venv collection
 
 molecule: setup
 	tests/harness/run-molecule.sh $(MOLECULE_JOBS)
-
-# The table of invalid inventories (molecule/default/inputs/test_inventory_table.py), with
-# the whole default scenario; opt-in for now (see docs/testing.md).
-input-table: setup
-	TM_INPUT_TABLE=1 tests/harness/run-molecule.sh default
 
 clean: demo-clean
 	rm -rf build .cache
