@@ -1,12 +1,14 @@
 """Shared testinfra plumbing for every molecule scenario.
 
-* Hosts are reached with testinfra's podman backend (``podman exec``); containers are
+* Hosts are reached with testinfra's podman backend, each command entered through
+  nsenter rather than ``podman exec`` (nsenter_backend.py: the same view of the
+  container, a fraction of the cost; podman exec when nsenter cannot be used); containers are
   named ``tm-<scenario>-<role>``, and each scenario's tests ask for them by role through
   the ``hosts`` fixture (``hosts["mail"]``).
 * Audit of any inventory host (scripts/tm-audit, playbooks/audit.yml): with
   ``TM_AUDIT_INVENTORY`` and ``TM_AUDIT_HOST`` set, ``hosts["mail"]`` is that inventory
   host, reached the way the inventory says (testinfra's ansible backend; podman
-  connections through ``podman exec``), and ``hosts["outside"]`` is ``TM_AUDIT_OUTSIDE``
+  connections through the podman backend above), and ``hosts["outside"]`` is ``TM_AUDIT_OUTSIDE``
   when given (an off-campus host for active probes). The same checks serve both.
 * Checks marked ``active`` (probes that send traffic: EICAR canary, relay and AUTH
   probes) run only with ``TM_AUDIT_ACTIVE=1``; otherwise they are skipped and not
@@ -25,6 +27,7 @@ import json
 import os
 import subprocess
 
+import nsenter_backend  # noqa: F401  pylint: disable=unused-import  (podman:// through nsenter)
 import pytest
 import testinfra
 
@@ -66,7 +69,7 @@ def inventory_host(inventory, name):
         raise pytest.UsageError("host %s is not in %s: %s" % (name, inventory, out.stderr.strip()[-300:]))
     hostvars = json.loads(out.stdout)
     if hostvars.get("ansible_connection") in PODMAN_CONNECTIONS:
-        # testinfra's ansible backend knows no podman connection; podman exec is the same thing.
+        # testinfra's ansible backend knows no podman connection; the podman backend reaches the same container.
         return testinfra.get_host("podman://%s" % hostvars.get("ansible_host", name))
     return testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
 
