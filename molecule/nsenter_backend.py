@@ -46,7 +46,8 @@ class NsenterBackend(PodmanBackend):
         self._init = None
         out = subprocess.run(["podman", "inspect", "--format", "{{.State.Pid}}", self.name],
                              capture_output=True, text=True, check=False)
-        pid = int(out.stdout.strip() or 0) if out.returncode == 0 and out.stdout.strip().isdigit() else 0
+        text = out.stdout.strip() if out.returncode == 0 else ""
+        pid = int(text) if text.isdigit() else 0
         start = _start_time(pid) if pid > 0 else None
         if start is None:
             return None
@@ -67,9 +68,7 @@ class NsenterBackend(PodmanBackend):
         cmd = self.get_command(command, *args)
         proc = subprocess.run([NSENTER, "--target", str(init[0]), "--all", "/bin/sh", "-c", cmd],
                               env=init[2], stdin=subprocess.DEVNULL, capture_output=True, check=False)
-        result = self.result(proc.returncode, self.encode(cmd), proc.stdout, proc.stderr)
-        result.command = self.encode(cmd)
-        return result
+        return self.result(proc.returncode, self.encode(cmd), proc.stdout, proc.stderr)
 
 
 BACKENDS["podman"] = "nsenter_backend.NsenterBackend"
