@@ -11,7 +11,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,7 +18,6 @@ from unittest import mock
 
 import pytest
 
-from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.stanford.trusted_mail.plugins.modules import postconf as pc
@@ -29,28 +27,7 @@ from ansible_collections.stanford.trusted_mail.plugins.modules import postconf a
 # Helpers to run the module
 # ---------------------------------------------------------------------------
 
-class ExitJson(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class FailJson(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        data = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', data):
-            yield
+from module_results import ExitJson, FailJson, patch_module_args  # noqa: E402 (next to this file)
 
 
 def run_module(args, check_mode=False, diff=False, expect_fail=False):

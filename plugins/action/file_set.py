@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Stanford trusted_mail maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of stanford.trusted_mail.file_set (the module file holds the documentation).
+
+Reads ``src`` files and renders ``template`` templates on the controller, turns every file into
+``content`` and runs the module once. No remote temporary directory is created (with pipelining
+on, none is needed at all).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from jinja2.defaults import (
+    BLOCK_END_STRING,
+    BLOCK_START_STRING,
+    COMMENT_END_STRING,
+    COMMENT_START_STRING,
+    VARIABLE_END_STRING,
+    VARIABLE_START_STRING,
+)
+
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.plugins.action import ActionBase
+
+try:  # ansible-core >= 2.19, the same calls ansible.builtin.template makes
+    from ansible.template import trust_as_template
+    from ansible._internal._templating import _template_vars
+    HAS_DATA_TAGGING = True
+except ImportError:  # ansible-core 2.16 - 2.18 (not tested)
+    from ansible.template import AnsibleEnvironment, generate_ansible_template_vars
+    HAS_DATA_TAGGING = False
+
+MODULE = 'stanford.trusted_mail.file_set'
+SOURCES = ('content', 'src', 'template')
+FILE_KEYS = frozenset(('dest', 'mode', 'owner', 'group', 'validate') + SOURCES)
+DIR_KEYS = frozenset(('path', 'mode', 'owner', 'group'))
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(('files', 'directories'))
+
+    def run(self, tmp=None, task_vars=None):
+        if task_vars is None:
+            task_vars = {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        try:
+            module_args = self._module_args(task_vars)
+            result.update(self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars))
+            return result
+        finally:
+            # Only there when pipelining is off: then _execute_module needed one for the module.
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    # -- argument handling -------------------------------------------------
+
+    def _module_args(self, task_vars):
+        args = self._task.args
+        files = args.get('files')
+        directories = args.get('directories')
+        if files is None and directories is None:
+            raise AnsibleActionFail('file_set: give files, directories or both')
+        module_args = {}
+        if directories is not None:
+            if not isinstance(directories, list):
+                raise AnsibleActionFail('file_set: directories must be a list of dicts')
+            module_args['directories'] = [self._directory(entry, index) for index, entry in enumerate(directories)]
+        if files is not None:
+            if not isinstance(files, list):
+                raise AnsibleActionFail('file_set: files must be a list of dicts')
+            module_args['files'] = [self._file(entry, index, task_vars) for index, entry in enumerate(files)]
+        return module_args
+
+    @staticmethod
+    def _check_entry(entry, index, kind, keys, name_key):
+        if not isinstance(entry, dict):
+            raise AnsibleActionFail('file_set: %s[%d] must be a dict, got %r' % (kind, index, entry))
+        name = entry.get(name_key)
+        what = '%s[%d] (%s)' % (kind, index, name)
+        unknown = sorted(set(entry) - keys)
+        if unknown:
+            raise AnsibleActionFail('file_set: %s: unknown option(s) %s (allowed: %s)' % (what, ', '.join(unknown), ', '.join(sorted(keys))))
+        if not isinstance(name, str) or not name.startswith('/'):
+            raise AnsibleActionFail('file_set: %s: %s must be an absolute path' % (what, name_key))
+        mode = entry.get('mode')
+        if not isinstance(mode, str):
+            # An unquoted YAML 0644 arrives as the integer 420, which would be read as mode 0420.
+            raise AnsibleActionFail('file_set: %s: mode must be a quoted octal string such as "0644", got %r' % (what, mode))
+        return what
+
+    def _directory(self, entry, index):
+        self._check_entry(entry, index, 'directories', DIR_KEYS, 'path')
+        return dict(entry)
+
+    def _file(self, entry, index, task_vars):
+        what = self._check_entry(entry, index, 'files', FILE_KEYS, 'dest')
+        given = [key for key in SOURCES if entry.get(key) is not None]
+        if len(given) != 1:
+            raise AnsibleActionFail('file_set: %s: give exactly one of content, src and template (got %s)'
+                                    % (what, ', '.join(given) or 'none'))
+        new = {key: value for key, value in entry.items() if key not in SOURCES}
+        if given[0] == 'content':
+            if not isinstance(entry['content'], str):
+                raise AnsibleActionFail('file_set: %s: content must be a string, got %s' % (what, type(entry['content']).__name__))
+            new['content'] = entry['content']
+        elif given[0] == 'src':
+            new['content'] = self._read_src(entry['src'], what)
+        else:
+            new['content'] = self._render(entry['template'], entry['dest'], what, task_vars)
+        return new
+
+    # -- controller-side content ----------------------------------------------
+
+    def _find(self, subdir, name, what, kind):
+        if not isinstance(name, str):
+            raise AnsibleActionFail('file_set: %s: %s must be a string, got %r' % (what, kind, name))
+        try:
+            return self._find_needle(subdir, name)
+        except AnsibleError as exc:
+            raise AnsibleActionFail('file_set: %s: %s %s not found: %s' % (what, kind, name, to_text(exc)))
+
+    def _read_src(self, name, what):
+        path = self._find('files', name, what, 'src')
+        try:
+            real = self._loader.get_real_file(path, decrypt=True)
+            try:
+                with open(to_bytes(real, errors='surrogate_or_strict'), 'rb') as handle:
+                    data = handle.read()
+            finally:
+                self._loader.cleanup_tmp_file(real)
+        except (AnsibleError, OSError) as exc:
+            raise AnsibleActionFail('file_set: %s: cannot read src %s: %s' % (what, path, to_text(exc)))
+        if b'\x00' in data:
+            raise AnsibleActionFail('file_set: %s: src %s is binary; file_set installs UTF-8 text only' % (what, path))
+        try:
+            return data.decode('utf-8')
+        except UnicodeDecodeError:
+            raise AnsibleActionFail('file_set: %s: src %s is not UTF-8 text; file_set installs UTF-8 text only' % (what, path))
+
+    def _render(self, name, dest, what, task_vars):
+        source = self._find('templates', name, what, 'template')
+        # The search path for includes and imports, built like ansible.builtin.template does.
+        searchpath = list(task_vars.get('ansible_search_path', []))
+        searchpath.extend([self._loader._basedir, os.path.dirname(source)])
+        searchpath = [path for base in searchpath for path in (os.path.join(base, 'templates'), base)]
+        overrides = dict(
+            block_start_string=BLOCK_START_STRING,
+            block_end_string=BLOCK_END_STRING,
+            variable_start_string=VARIABLE_START_STRING,
+            variable_end_string=VARIABLE_END_STRING,
+            comment_start_string=COMMENT_START_STRING,
+            comment_end_string=COMMENT_END_STRING,
+            trim_blocks=True,
+            lstrip_blocks=False,
+        )
+        temp_vars = task_vars.copy()
+        try:
+            if HAS_DATA_TAGGING:
+                template_data = trust_as_template(self._loader.get_text_file_contents(source))
+                temp_vars.update(_template_vars.generate_ansible_template_vars(
+                    path=name, fullpath=source, dest_path=dest,
+                    include_ansible_managed='ansible_managed' not in temp_vars,
+                ))
+                overrides['newline_sequence'] = '\n'
+                templar = self._templar.copy_with_new_env(searchpath=searchpath, available_variables=temp_vars)
+                resultant = templar.template(template_data, escape_backslashes=False, overrides=overrides)
+            else:
+                with open(to_bytes(source, errors='surrogate_or_strict'), 'rb') as handle:
+                    template_data = to_text(handle.read(), errors='surrogate_or_strict')
+                managed = 'ansible_managed' in temp_vars
+                template_vars = generate_ansible_template_vars(name, source, dest)
+                if managed:
+                    template_vars.pop('ansible_managed', None)
+                temp_vars.update(template_vars)
+                templar = self._templar.copy_with_new_env(environment_class=AnsibleEnvironment, searchpath=searchpath,
+                                                          newline_sequence='\n', available_variables=temp_vars)
+                resultant = templar.do_template(template_data, preserve_trailing_newlines=True, escape_backslashes=False,
+                                                overrides=overrides)
+        except AnsibleError as exc:
+            raise AnsibleActionFail('file_set: %s: template %s failed to render: %s' % (what, source, to_text(exc)))
+        except (OSError, UnicodeError) as exc:
+            raise AnsibleActionFail('file_set: %s: cannot read template %s: %s' % (what, source, to_text(exc)))
+        if resultant is None:
+            return ''
+        return to_text(resultant, errors='surrogate_or_strict')
