@@ -151,9 +151,11 @@ for root in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(":") + [os.path
 print("unknown")
 PY
 )
+# What site.yml gathers (all facts until gather_subset was set).
+FACT_SUBSET=$(python3 -c 'import yaml; print(",".join(yaml.safe_load(open("playbooks/site.yml"))[0].get("gather_subset", ["all"])))')
 emit "${common[@]}" 'measure="settings"' "cores=$(nproc)" "forks=$ANSIBLE_FORKS" "pipelining=\"$PIPELINING\"" "podman_connection_pipelining=\"$PODMAN_PIPE\"" \
   "connection=${CBENCH_CONNECTION:-tm_podman}" \
-  'fact_gathering="site.yml gather_facts: true (full setup); compliance preflight adds setup min,network"' \
+  "fact_gathering=\"site.yml gather_subset: $FACT_SUBSET\"" \
   'callbacks="ansible.posix.profile_tasks"' "apt_cache=\"$CACHE_STATE\"" "cache_debs_before=$CACHE_DEBS_BEFORE" \
   "ansible=\"$(ansible --version | head -n 1)\""
 emit "${common[@]}" 'measure="first_converge"' "wall_s=$FIRST_S" "rc=$FIRST_RC" "ok=$FIRST_OK" "changed=$FIRST_CHANGED" \
