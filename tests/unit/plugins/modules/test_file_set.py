@@ -29,7 +29,7 @@ GROUP = grp.getgrgid(os.getgid()).gr_name
 IS_ROOT = os.geteuid() == 0
 
 
-from module_results import ExitJson, FailJson, patch_module_args  # noqa: E402 (next to this file)
+from module_results import ExitJson, FailJson, outcome, patch_module_args  # noqa: E402 (next to this file)
 
 
 def run_module(args, check_mode=False, diff=False, expect_fail=False, logged=None):
@@ -69,17 +69,7 @@ def run_module(args, check_mode=False, diff=False, expect_fail=False, logged=Non
             mock.patch.object(AnsibleModule, 'fail_json', fail_json), \
             mock.patch.object(AnsibleModule, 'warn', warn), \
             mock.patch.object(AnsibleModule, 'log', log):
-        try:
-            fs.main()
-        except ExitJson as exc:
-            if expect_fail:
-                pytest.fail('module succeeded unexpectedly: %r' % exc.result)
-            return exc.result
-        except FailJson as exc:
-            if not expect_fail:
-                pytest.fail('module failed unexpectedly: %r' % exc.result)
-            return exc.result
-    pytest.fail('module did not call exit_json or fail_json')
+        return outcome(fs.main, expect_fail)
 
 
 def f(dest, content, mode='0644', **kwargs):

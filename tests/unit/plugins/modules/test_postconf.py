@@ -27,7 +27,7 @@ from ansible_collections.stanford.trusted_mail.plugins.modules import postconf a
 # Helpers to run the module
 # ---------------------------------------------------------------------------
 
-from module_results import ExitJson, FailJson, patch_module_args  # noqa: E402 (next to this file)
+from module_results import ExitJson, FailJson, outcome, patch_module_args  # noqa: E402 (next to this file)
 
 
 def run_module(args, check_mode=False, diff=False, expect_fail=False):
@@ -54,17 +54,7 @@ def run_module(args, check_mode=False, diff=False, expect_fail=False):
             mock.patch.object(AnsibleModule, 'exit_json', exit_json), \
             mock.patch.object(AnsibleModule, 'fail_json', fail_json), \
             mock.patch.object(AnsibleModule, 'warn', warn):
-        try:
-            pc.main()
-        except ExitJson as exc:
-            if expect_fail:
-                pytest.fail('module succeeded unexpectedly: %r' % exc.result)
-            return exc.result
-        except FailJson as exc:
-            if not expect_fail:
-                pytest.fail('module failed unexpectedly: %r' % exc.result)
-            return exc.result
-    pytest.fail('module did not call exit_json or fail_json')
+        return outcome(pc.main, expect_fail)
 
 
 # ---------------------------------------------------------------------------
