@@ -232,6 +232,42 @@ def test_waivers_that_do_not_count_fail(tmp_path, case, waivers, expected):
 
 @pytest.mark.requirement("TM-02", "TM-03")
 @pytest.mark.positive
+def test_audit_playbook_judges_each_host_on_its_own_report(tmp_path):
+    """playbooks/audit.yml: one tm-audit run for the play's hosts; each host fails with its own gaps, none is lost."""
+    tmp = str(tmp_path)
+    inv = inventory(os.path.join(tmp, "inventory.json"), [waiver()])
+    out = os.path.join(tmp, "report")
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("TM_", "MOLECULE_")))
+    # Only the JSON callback on stdout: not molecule's configuration, which adds profile_tasks' lines.
+    for name in ("ANSIBLE_CONFIG", "ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_CALLBACK_WHITELIST"):
+        env.pop(name, None)
+    env.update({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_FORKS": "4"})
+    run = subprocess.run(["ansible-playbook", "-i", inv, os.path.join(PROJECT, "playbooks", "audit.yml"),
+                          "-e", "audit_output_dir=%s" % out], capture_output=True, text=True, env=env, check=False, cwd=tmp)
+    assert run.returncode == 2, "the play did not fail for the failing hosts (exit %d): %s" % (run.returncode, run.stderr[-800:])
+    result = json.loads(run.stdout)
+    tasks = {t["task"]["name"]: t["hosts"] for t in result["plays"][0]["tasks"]}
+    [checks_run] = [hosts for name, hosts in tasks.items() if name.startswith("Run the compliance checks")]
+    assert len(checks_run) == 1, "tm-audit should run once for the play, not per host: %s" % sorted(checks_run)
+    with open(os.path.join(out, "report.json"), encoding="utf-8") as handle:
+        report = json.load(handle)
+    expected = {h["host"]: sorted(r["id"] for r in h["requirements"] if r["status"] not in ("pass", "waived"))
+                for h in report["hosts"]}
+    assert sorted(expected) == ["tm-compliance-%s" % r for r in ("mail", "outside", "partial", "plain")], sorted(expected)
+    verdicts = tasks["Fail for hosts that do not meet every requirement"]
+    for name, gaps in expected.items():
+        verdict = verdicts[name]
+        if gaps:
+            assert verdict.get("failed") and all(i in verdict["msg"] for i in gaps), (name, gaps, verdict.get("msg"))
+            named = set(re.findall(r"\b(?:TM|MS)-[A-Z0-9]+\b", verdict["msg"].split(";")[0]))
+            assert named == set(gaps), "%s: the play names %s, its report %s" % (name, sorted(named), gaps)
+        else:
+            assert not verdict.get("failed"), (name, verdict.get("msg"))
+    assert any(expected.values()) and result["stats"]["tm-compliance-plain"]["failures"] == 1
+
+
+@pytest.mark.requirement("TM-02", "TM-03")
+@pytest.mark.positive
 def test_outputs_follow_the_schema_and_junit(audit):
     _, report, out = audit
     with open(os.path.join(PROJECT, "schemas", "audit-report.schema.json"), encoding="utf-8") as handle:

@@ -201,3 +201,21 @@ def test_summary_prints_the_process_facts(catalog, tmp_path, capsys):
                  'training: Jane Doe, 2025-10-01, 422 days ago, OVERDUE', 'location: office, Room 120',
                  'fact problem: hardware is in an office'):
         assert text in out, out
+
+
+def test_inventory_read_once_lists_every_matched_host_with_its_variables(tmp_path):
+    """One ansible-inventory run: hosts of nested groups in order, each once, hosts without variables too."""
+    inv = tmp_path / 'hosts.yml'
+    inv.write_text('all:\n  children:\n    trusted_mail:\n      hosts:\n        b1:\n        a2:\n          x: 1\n'
+                   '      children:\n        nested:\n          hosts:\n            c3:\n              y: 2\n            a2:\n'
+                   '    other:\n      hosts:\n        d4:\n', encoding='utf-8')
+    assert audit.read_inventory(str(inv), 'trusted_mail') == [('b1', {}), ('a2', {'x': 1}), ('c3', {'y': 2})]
+    assert audit.read_inventory(str(inv), 'b1,d4') == [('b1', {}), ('d4', {})]
+    assert audit.read_inventory(str(inv), 'nomatch') == []
+
+
+def test_no_matching_host_is_a_usage_error(tmp_path, capsys):
+    """A missing inventory, or a pattern that matches nothing: exit 2, nothing audited."""
+    assert audit.main(['-q', '-i', str(tmp_path / 'missing.yml'), '-o', str(tmp_path / 'out')]) == 2
+    assert 'no host matches' in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
