@@ -27,7 +27,7 @@ import json
 import os
 import subprocess
 
-import nsenter_backend  # noqa: F401  pylint: disable=unused-import  (podman:// through nsenter)
+import nsenter_backend  # podman:// through nsenter, and host_for
 import pytest
 import testinfra
 
@@ -40,7 +40,6 @@ REPORT = os.environ.get("TM_REPORT")
 AUDIT_INVENTORY = os.environ.get("TM_AUDIT_INVENTORY")
 AUDIT_HOST = os.environ.get("TM_AUDIT_HOST")
 ACTIVE = os.environ.get("TM_AUDIT_ACTIVE", "") == "1"
-PODMAN_CONNECTIONS = ("containers.podman.podman", "podman", "tm_podman")  # tm_podman: tests/harness/connection_plugins
 RESULTS = []
 SEEN_FAILING = []  # (check, why it failed) in a bad- or bare-host pass
 
@@ -76,10 +75,7 @@ def inventory_host(inventory, name):
         if out.returncode != 0:
             raise pytest.UsageError("host %s is not in %s: %s" % (name, inventory, out.stderr.strip()[-300:]))
         hostvars = json.loads(out.stdout)
-    if hostvars.get("ansible_connection") in PODMAN_CONNECTIONS:
-        # testinfra's ansible backend knows no podman connection; the podman backend reaches the same container.
-        return testinfra.get_host("podman://%s" % hostvars.get("ansible_host", name))
-    return testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
+    return nsenter_backend.host_for(inventory, name, hostvars)
 
 
 class AuditHosts(dict):

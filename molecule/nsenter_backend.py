@@ -10,6 +10,10 @@ network, PID and IPC namespaces, hostname, and the environment of the container'
 Differences: the process keeps the controller's cgroup and capability set (podman exec
 would apply the container's), which read-only checks do not notice.
 
+``host_for`` picks the backend for an inventory host (this one for podman connections,
+testinfra's ansible backend for the rest); the checks' conftest and ``scripts/tm-audit``
+both reach hosts through it.
+
 Falls back to podman exec when nsenter cannot be used: not root, a ``user@container``
 spec, or a container that is not running. The init's PID is looked up once and checked
 against its start time before every command, so a restarted container is found again.
@@ -18,10 +22,13 @@ against its start time before every command, so a restarted container is found a
 import os
 import subprocess
 
+import testinfra
 from testinfra.backend import BACKENDS
 from testinfra.backend.podman import PodmanBackend
 
 NSENTER = "/usr/bin/nsenter"
+# Ansible connections that reach a podman container (tm_podman: tests/harness/connection_plugins)
+PODMAN_CONNECTIONS = ("containers.podman.podman", "podman", "tm_podman")
 
 
 def _start_time(pid):
@@ -69,6 +76,17 @@ class NsenterBackend(PodmanBackend):
         proc = subprocess.run([NSENTER, "--target", str(init[0]), "--all", "/bin/sh", "-c", cmd],
                               env=init[2], stdin=subprocess.DEVNULL, capture_output=True, check=False)
         return self.result(proc.returncode, self.encode(cmd), proc.stdout, proc.stderr)
+
+
+def host_for(inventory, name, hostvars):
+    """A testinfra host for inventory host NAME, reached as its variables (HOSTVARS) say.
+
+    testinfra's ansible backend knows no podman connection; the podman backend (this
+    module's) reaches the same container, named by ansible_host or the host's name.
+    """
+    if hostvars.get("ansible_connection") in PODMAN_CONNECTIONS:
+        return testinfra.get_host("podman://%s" % hostvars.get("ansible_host", name))
+    return testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
 
 
 BACKENDS["podman"] = "nsenter_backend.NsenterBackend"

@@ -17,6 +17,9 @@ WEAK = ("cbc", "arcfour", "3des", "blowfish", "hmac-md5", "hmac-sha1", "umac-64"
         "diffie-hellman-group1-", "diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1")
 SECOND_FACTOR_MODULES = ("pam_google_authenticator.so", "pam_duo.so", "pam_oath.so")
 REVIEW_FILE = "/var/lib/trusted-mail/access-review.json"
+# Where the access role keeps each administrator's TOTP secret (pam_google_authenticator's
+# secret=<store>/${USER}); checked even when sshd's PAM stack does not name it.
+TOTP_STORE = "/var/lib/trusted-mail/totp"
 
 # libpwquality's own check, through ctypes (no extra package): prints the score, or the
 # error code and libpwquality's reason. The user name matters for the user-name checks.
@@ -56,30 +59,35 @@ def sshd(mail):
     return settings
 
 
-def pam_stack(host, service, facility="auth", depth=0):
-    """Module names of one facility of a PAM service, with @include/include/substack resolved."""
+def pam_entries(host, service, facility="auth", depth=0):
+    """(module, arguments) of one facility of a PAM service, with @include/include/substack resolved."""
     assert depth < 8, "PAM includes nest too deep at %s" % service
     path = "/etc/pam.d/%s" % service
     text = host.file(path).content_string if host.file(path).exists else ""
-    modules = []
+    entries = []
     for line in text.splitlines():
         words = line.split("#", 1)[0].split()
         if not words:
             continue
         if words[0] == "@include" and len(words) > 1:
-            modules += pam_stack(host, words[1], facility, depth + 1)
+            entries += pam_entries(host, words[1], facility, depth + 1)
         elif words[0].lstrip("-") == facility and len(words) > 2:
             control = words[1]
             if control.startswith("["):  # [value=action ...] may hold spaces
-                rest = line.split("]", 1)[1].split()
-                target = rest[0] if rest else ""
+                rest = line.split("#", 1)[0].split("]", 1)[1].split()
             else:
-                target = words[2]
+                rest = words[2:]
+            target, args = (rest[0], rest[1:]) if rest else ("", [])
             if control in ("include", "substack"):
-                modules += pam_stack(host, target, facility, depth + 1)
+                entries += pam_entries(host, target, facility, depth + 1)
             else:
-                modules.append(target.rsplit("/", 1)[-1])
-    return modules
+                entries.append((target.rsplit("/", 1)[-1], args))
+    return entries
+
+
+def pam_stack(host, service, facility="auth"):
+    """Module names of one facility of a PAM service, with @include/include/substack resolved."""
+    return [module for module, _ in pam_entries(host, service, facility)]
 
 
 def pwquality(host, password):
@@ -150,6 +158,41 @@ def test_second_factor_required(mail, sshd):
     auth = pam_stack(mail, "sshd")
     assert any(module in SECOND_FACTOR_MODULES for module in auth), \
         "sshd's PAM auth stack has no one-time-code module: %s" % auth
+
+
+@pytest.mark.requirement("MS-2FA")
+def test_one_time_code_secrets_are_root_only(mail, record_property):
+    """Only root can read or replace the TOTP secrets behind the second factor."""
+    auth = pam_entries(mail, "sshd")
+    # store -> who must own its secrets: pam_google_authenticator's user= option, or each
+    # user their own (None) when the module reads the secret as the logging-in user
+    stores = {TOTP_STORE: "root"}
+    for module, args in auth:
+        options = dict(arg.split("=", 1) for arg in args if "=" in arg)
+        store, _, name = options.get("secret", "").rpartition("/")
+        if module == "pam_google_authenticator.so" and name == "${USER}" and store and "$" not in store:
+            stores[store.rstrip("/")] = options.get("user")
+    # mode (octal), owner, group, type (d, f, l, ...) and path of each store and what is in it
+    script = "for d do [ ! -e \"$d\" ] || find \"$d\" -maxdepth 1 -printf '%m %u %g %y %p\\n'; done"
+    listing = mail.run(" ".join(["sh", "-c", shlex.quote(script), "sh"] + [shlex.quote(s) for s in sorted(stores)]))
+    assert listing.rc == 0, "could not list the TOTP secrets: %s" % listing.stderr.strip()
+    loose, secrets = [], 0
+    for line in listing.stdout.splitlines():
+        mode, owner, group, kind, path = line.split(" ", 4)
+        if path.rstrip("/") in stores:
+            if kind != "d" or owner != "root" or int(mode, 8) & 0o077:
+                loose.append("%s (%s %s %s, wanted a directory 0700 root)" % (path, kind, mode, owner))
+            continue
+        secrets += 1
+        store, _, name = path.rpartition("/")
+        wanted = stores.get(store) or name
+        if kind != "f" or owner != wanted or int(mode, 8) & 0o077:
+            loose.append("%s (%s %s %s:%s, wanted a file 0400 %s)" % (path, kind, mode, owner, group, wanted))
+    record_property("evidence", "%d TOTP secret(s) in %s" % (secrets, ", ".join(sorted(stores))))
+    assert not loose, "TOTP secrets others could read or replace: %s" % "; ".join(loose)
+    modules = [module for module, _ in auth]
+    assert secrets or "pam_duo.so" in modules, \
+        "no TOTP secret installed and no Duo in sshd's PAM stack: nothing stands behind a second factor (%s)" % modules
 
 
 @pytest.mark.requirement("TM-07")

@@ -219,3 +219,19 @@ def test_no_matching_host_is_a_usage_error(tmp_path, capsys):
     assert audit.main(['-q', '-i', str(tmp_path / 'missing.yml'), '-o', str(tmp_path / 'out')]) == 2
     assert 'no host matches' in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
+
+
+@pytest.mark.parametrize('hostvars, backend, target', [
+    ({'ansible_connection': 'containers.podman.podman', 'ansible_host': 'tm-x-mail'}, 'podman', 'tm-x-mail'),
+    ({'ansible_connection': 'tm_podman'}, 'podman', 'mail1'),
+    ({'ansible_connection': 'ssh', 'ansible_host': '192.0.2.10'}, 'ansible', 'mail1'),
+    ({}, 'ansible', 'mail1'),
+])
+def test_a_host_is_reached_the_way_its_inventory_says(hostvars, backend, target):
+    # tm-audit reaches hosts through the checks' own helper (molecule/nsenter_backend.host_for)
+    host = audit._target('inventories/example/hosts.yml', 'mail1', hostvars)
+    assert host.backend.NAME == backend
+    if backend == 'podman':  # commands entered through nsenter, not podman exec
+        assert type(host.backend).__name__ == 'NsenterBackend' and host.backend.name == target
+    else:
+        assert host.backend.host == target
