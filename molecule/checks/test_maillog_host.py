@@ -35,16 +35,25 @@ def mail_log(host):
     return host.run("postconf -h maillog_file").stdout.strip() or "/var/log/mail.log"
 
 
-def claims(host, path):
-    """logrotate configuration files that name PATH outside comments."""
-    files = ["/etc/logrotate.conf"] + host.check_output("find /etc/logrotate.d -maxdepth 1 -type f").split()
+# Every logrotate file with its name before it: RS (\036) name US (\037) text.
+LOGROTATE_FILES = ("for f in /etc/logrotate.conf $(find /etc/logrotate.d -maxdepth 1 -type f); do"
+                   " printf '\\036%s\\037' \"$f\"; cat -- \"$f\"; done")
+
+
+@pytest.fixture(scope="module")
+def logrotate(mail):
+    """logrotate's files (name -> text without comments) and its own reading of them (logrotate -d), read once."""
+    files = {}
+    for record in mail.check_output(LOGROTATE_FILES).split("\036")[1:]:
+        name, _, text = record.partition("\037")
+        files[name] = re.sub(r"#.*", "", text)
+    return files, mail.run("logrotate -d /etc/logrotate.conf 2>&1").stdout
+
+
+def claims(files, path):
+    """logrotate configuration files that name PATH outside comments: [(name, text)]."""
     token = re.compile(r"(?<![^\s\"'])%s(?=[\s\"'{]|$)" % re.escape(path))
-    found = []
-    for name in files:
-        text = re.sub(r"#.*", "", host.file(name).content_string)
-        if token.search(text):
-            found.append((name, text))
-    return found
+    return [(name, text) for name, text in files.items() if token.search(text)]
 
 
 def retention_days(debug, path):
@@ -78,12 +87,12 @@ def test_postfix_writes_its_own_log_file(mail):
         pytest.fail("a line logged through Postfix (postlog) did not reach %s" % path)
 
 
-def assert_kept_a_year(host, path):
+def assert_kept_a_year(logrotate, path):
     """PATH has exactly one logrotate claim, which logrotate honours, keeping it at least a year, compressed, dated."""
-    owners = claims(host, path)
+    files, debug = logrotate
+    owners = claims(files, path)
     assert len(owners) == 1, "%s is named by %d logrotate files (%s): logrotate skips all but one claim" % (
         path, len(owners), ", ".join(name for name, _ in owners) or "none")
-    debug = host.run("logrotate -d /etc/logrotate.conf 2>&1").stdout
     errors = [line for line in debug.splitlines() if line.startswith("error:") and (path in line or "duplicate" in line)]
     assert not errors, errors
     days, detail = retention_days(debug, path)
@@ -98,17 +107,18 @@ def assert_kept_a_year(host, path):
 
 
 @pytest.mark.requirement("TM-06")
-def test_mail_log_kept_at_least_a_year(mail):
-    assert_kept_a_year(mail, mail_log(mail))
+def test_mail_log_kept_at_least_a_year(mail, logrotate):
+    assert_kept_a_year(logrotate, mail_log(mail))
 
 
 @pytest.mark.requirement("TM-06")
-def test_mail_component_logs_kept_like_the_mail_log(mail):
-    present = [path for path in COMPONENT_LOGS if mail.file(path).exists]
+def test_mail_component_logs_kept_like_the_mail_log(mail, logrotate):
+    paths = " ".join(shlex.quote(path) for path in COMPONENT_LOGS)
+    present = mail.run("for f in %s; do [ ! -e \"$f\" ] || echo \"$f\"; done" % paths).stdout.split()
     if not present:
         pytest.skip("none of %s on this host" % ", ".join(COMPONENT_LOGS))
     for path in present:
-        assert_kept_a_year(mail, path)
+        assert_kept_a_year(logrotate, path)
 
 
 @pytest.mark.requirement("TM-06")
