@@ -77,7 +77,8 @@ build: venv
 	rm -rf build/dist && mkdir -p build/dist
 	ansible-galaxy collection build --force --output-path build/dist .
 	ansible-galaxy collection install --force -p build/dist/installed build/dist/stanford-trusted_mail-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t module stanford.trusted_mail.postconf >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t module \
+	  $(addprefix stanford.trusted_mail.,$(basename $(notdir $(wildcard plugins/modules/*.py)))) >/dev/null
 	for role in $(notdir $(wildcard roles/*)); do \
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t role stanford.trusted_mail.$$role >/dev/null; done
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/dist/installed ansible-doc -t lookup stanford.trusted_mail.campus_networks stanford.trusted_mail.input_type_errors >/dev/null
