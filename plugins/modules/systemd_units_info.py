@@ -96,7 +96,7 @@ PROPERTIES = {"LoadState": "load", "UnitFileState": "enabled", "ActiveState": "a
 
 def parse_show(text, units):
     """Map each of UNITS to its properties from ``systemctl show``'s output, one block per unit in order."""
-    blocks = [block for block in text.strip("\n").split("\n\n")] if text.strip() else []
+    blocks = text.strip("\n").split("\n\n") if text.strip() else []
     if len(blocks) != len(units):
         raise ValueError("systemctl show returned %d blocks for %d units" % (len(blocks), len(units)))
     states = {}
