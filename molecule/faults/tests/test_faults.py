@@ -16,6 +16,7 @@ import pytest
 from smtp_checks import wait_for
 
 SERVER = "172.24.77.140"
+SMARTHOST = "172.24.77.141"
 SINK = "/var/tmp/sink"
 SPOOL = "/var/spool/postfix"
 HOLD = SPOOL + "/hold"
@@ -161,7 +162,13 @@ def test_nearly_full_queue_disk_tempfails_new_mail_and_keeps_queued_mail(hosts, 
     target_free = threshold // 2 if threshold else MIB
     queued = [marker("queued") for _ in range(3)]
     held = marker("queued-held")
-    campus.run("systemctl stop postfix")  # the smarthost: what the server takes now stays queued
+    # The smarthost stops: what the server takes now stays queued. Stop the instance unit
+    # itself: `systemctl stop postfix` returns once the wrapper unit is stopped, while
+    # postfix@- may still be answering; a connection cut during EHLO then leaves a message
+    # in the active queue for minutes instead of deferred.
+    campus.run("systemctl stop postfix@- postfix")
+    assert wait_for(lambda: mail.run("timeout 3 bash -c '</dev/tcp/%s/25'" % SMARTHOST).rc != 0, 30), (
+        "the smarthost still accepts connections on port 25 after it was stopped")
     try:
         for mark in queued:
             reply = client(campus, "one", SERVER, mark)
@@ -182,7 +189,7 @@ def test_nearly_full_queue_disk_tempfails_new_mail_and_keeps_queued_mail(hosts, 
         after = client(campus, "one", SERVER, after_mark)
     finally:
         mail.run("rm -f %s" % FILL)
-        campus.run("systemctl start postfix")
+        campus.run("systemctl start postfix@- postfix")
     warning = [line for line in journal_since(mail, since).splitlines() if "not enough free space" in line]
     record_property("evidence", (
         "message_size_limit %d, queue_minfree %d, threshold %d; filled to %d bytes free; new message: %s %s %s; "
