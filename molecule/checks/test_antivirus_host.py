@@ -5,6 +5,8 @@ The mail-flow checks (EICAR held, clean mail delivered, fail closed) are in
 molecule/antivirus/tests.
 """
 
+import re
+
 import pytest
 
 
@@ -45,6 +47,20 @@ def test_every_path_is_scanned_and_fails_closed(mail):
                     mail.check_output("postconf -h smtpd_milters non_smtpd_milters milter_default_action").splitlines()))
     assert "clamav-milter" in conf["smtpd"] and "clamav-milter" in conf["non_smtpd"], conf
     assert conf["default"] == "tempfail", conf
+    # A master.cf service's -o overrides win over main.cf for the mail that service takes
+    # (submission, smtps, pickup for local mail): none may drop the scanner, fail open or
+    # turn milters off. -Px shows every override with $names expanded.
+    bypass = []
+    for line in mail.check_output("postconf -Px").splitlines():
+        match = re.match(r"^(\S+/\S+)/(\S+) =\s?(.*)$", line)
+        if not match:
+            continue
+        service, name, value = match.groups()
+        if ((name in ("smtpd_milters", "non_smtpd_milters") and "clamav-milter" not in value)
+                or (name == "milter_default_action" and value.strip() != "tempfail")
+                or (name == "receive_override_options" and "no_milters" in value)):
+            bypass.append("%s: %s = %s" % (service, name, value))
+    assert not bypass, "master.cf services that bypass the scanner: %s" % "; ".join(bypass)
     milter = mail.file("/etc/clamav/clamav-milter.conf").content_string.splitlines()
     assert "OnInfected Quarantine" in milter and "OnFail Defer" in milter
     exempt = [line for line in milter if line.split(" ")[0] in ("LocalNet", "Whitelist", "SkipAuthenticated")]

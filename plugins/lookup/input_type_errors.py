@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: input_type_errors
 author: stanford.trusted_mail maintainers
-short_description: Name the role inputs a role argument spec would silently turn into text
+short_description: Name the role inputs a role argument spec would let through as the wrong kind of value
 version_added: 0.3.0
 description:
   - Ansible's role argument validation converts any value given for an option of type C(str) or
@@ -21,6 +21,9 @@ description:
     each of those variables the play defines, and returns one message per such value, with its
     place (C(access_admin_users[0].name)). Sub-options of dicts and of lists of dicts are checked
     too.
+  - It also names each option of type C(bool) given as text (C(-e name=false) on the command
+    line, or an INI inventory). The argument spec accepts such text, but the variable stays a
+    string, and a template's C(if name) reads the non-empty text C(false) as true.
   - A variable that is not defined, is null, or cannot be rendered here (for example one that
     refers to a vault variable only defined where the feature is used) is not checked; the
     argument spec and the tasks that use it report those.
@@ -45,7 +48,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: One "place must be a string, not a mapping/list" message per problem; empty when there is none.
+  description:
+    - One message per problem ("place must be a string, not a mapping/list", or "place must be true or
+      false, not the text ..."); empty when there is none.
   type: list
   elements: str
 """
@@ -58,6 +63,8 @@ from ansible.errors import AnsibleError, AnsibleLookupError  # noqa: E402
 from ansible.plugins.lookup import LookupBase  # noqa: E402
 
 TEXT_TYPES = ("str", "path")
+# Text that Ansible's boolean conversion reads as true (for the hint in the message).
+TRUE_TEXT = ("yes", "on", "1", "true", "y", "t")
 
 
 def _kind(value):
@@ -72,6 +79,13 @@ def _check(value, spec, where, problems):
     if value is None:
         return
     kind = spec.get("type", "str")
+    if kind == "bool":
+        if isinstance(value, str):
+            wanted = "true" if value.strip().lower() in TRUE_TEXT else "false"
+            hint = ("on the command line, give it as JSON: -e '{\"%s\": %s}'" % (where, wanted) if where.isidentifier()
+                    else "give it as a YAML %s, not quoted" % wanted)
+            problems.append("%s must be true or false, not the text %r (%s)" % (where, value, hint))
+        return
     if kind in TEXT_TYPES:
         if _kind(value):
             problems.append("%s must be a string, not %s" % (where, _kind(value)))

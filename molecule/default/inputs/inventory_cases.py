@@ -171,9 +171,16 @@ SEMANTIC = {
         ("antivirus_freshclam_mirrors", "none", {"antivirus_freshclam_mirrors": [], "antivirus_freshclam_private_mirrors": []},
          ["antivirus_freshclam_mirrors"]),
         ("antivirus_admin_emails", "not-an-address", {"antivirus_admin_emails": ["root"]}, ["antivirus_admin_emails"]),
+        ("mta_main_cf", "fail-open-milter", {"mta_main_cf": {"smtp_host_lookup": "native", "milter_default_action": "accept"}},
+         ["mta_main_cf", "milter_default_action"]),
+        ("mta_master_cf", "service-without-milters", {"mta_master_cf": [
+            {"name": "submission", "type": "inet", "private": "n", "unprivileged": "-", "chroot": "y", "command": "smtpd",
+             "parameters": {"receive_override_options": "no_milters"}}]},
+         ["mta_master_cf", "submission/inet", "receive_override_options"]),
     ],
     "securemail": [
         ("securemail_relay", "empty", {"securemail_relay": ""}, ["securemail_relay"]),
+        ("securemail_route_enabled", "text-false", {"securemail_route_enabled": "false"}, ["securemail_route_enabled"]),
         ("securemail_relay", "no-port", {"securemail_relay": "[secure.stanford.edu]"}, ["securemail_relay"]),
         ("securemail_relay_ca_file", "absent", {"securemail_relay_ca_file": "/etc/ssl/certs/absent-ca.pem"},
          ["securemail_relay_ca_file", "/etc/ssl/certs/absent-ca.pem"]),

@@ -13,11 +13,10 @@ made and no converge runs. A failure in the middle converges the host again, so 
 other checks find it as they expect, whatever the order.
 """
 
-import json
-import os
-import subprocess
-
 import pytest
+from scenario_playbook import changed_tasks, run_converge, summary
+
+HOST = "tm-mta-mail"
 
 # (name, requirement, the hand change, the task that must report it, text its diff must
 #  show, a command that reads the setting back)
@@ -45,44 +44,8 @@ DRIFTS = [
 ]
 
 
-def _playbook(tmp_path, *args):
-    """The scenario's converge playbook, as molecule runs it; returns (rc, JSON result)."""
-    env = dict(os.environ)
-    config = env.get("ANSIBLE_CONFIG") or os.path.join(env["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg")
-    quiet = tmp_path / "ansible.cfg"
-    with open(config, encoding="utf-8") as handle:
-        # molecule's configuration without its timing callback: stdout must be JSON only
-        quiet.write_text("".join(line for line in handle if not line.startswith("callbacks_enabled")))
-    env.update({"ANSIBLE_CONFIG": str(quiet), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
-    run = subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(args),
-        capture_output=True, text=True, env=env, check=False, timeout=900)
-    try:
-        return run.returncode, json.loads(run.stdout[run.stdout.index("{"):])
-    except ValueError:
-        pytest.fail("converge.yml %s gave no JSON result (rc %s): %s %s"
-                    % (" ".join(args), run.returncode, run.stdout[-2000:], run.stderr[-2000:]))
-
-
-def _changed_tasks(result, host="tm-mta-mail"):
-    """Task name -> diff text, for every task that reported a change on ``host``."""
-    changed = {}
-    for play in result["plays"]:
-        for task in play["tasks"]:
-            outcome = task["hosts"].get(host, {})
-            if outcome.get("changed"):
-                diffs = [outcome.get("diff")] + [item.get("diff") for item in outcome.get("results", []) if isinstance(item, dict)]
-                changed[task["task"]["name"].split(" : ")[-1]] = json.dumps([diff for diff in diffs if diff])
-    return changed
-
-
 def _settings(mail):
     return {name: mail.run(probe).stdout.strip() for name, _, _, _, _, probe in DRIFTS}
-
-
-def _summary(result):
-    return {host: {key: stats[key] for key in ("changed", "failures", "unreachable")} for host, stats in result["stats"].items()}
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +53,8 @@ def drift(hosts, tmp_path_factory):
     """The whole sequence, once: check, hand changes, check --diff, converge, check."""
     mail = hosts["mail"]
     tmp_path = tmp_path_factory.mktemp("drift")
-    rc, first = _playbook(tmp_path, "--check")
-    found = {"before": _changed_tasks(first), "before_rc": rc}
+    rc, first = run_converge(tmp_path, "--check")
+    found = {"before": changed_tasks(first, HOST), "before_rc": rc}
     if rc != 0 or found["before"]:
         # Not a converged host: no hand change on top, no converge.
         return found
@@ -102,17 +65,17 @@ def drift(hosts, tmp_path_factory):
             result = mail.run(change)
             assert result.rc == 0, "the hand change %s failed: %s" % (name, result.stderr)
         found["drifted"] = _settings(mail)
-        rc, check = _playbook(tmp_path, "--check", "--diff")
-        found.update(check_rc=rc == 0, check=_changed_tasks(check), after_check=_settings(mail))
-        rc, converge = _playbook(tmp_path)
+        rc, check = run_converge(tmp_path, "--check", "--diff")
+        found.update(check_rc=rc == 0, check=changed_tasks(check, HOST), after_check=_settings(mail))
+        rc, converge = run_converge(tmp_path)
         converged = rc == 0
-        found.update(converge_rc=rc, converge=_changed_tasks(converge), converge_stats=_summary(converge),
+        found.update(converge_rc=rc, converge=changed_tasks(converge, HOST), converge_stats=summary(converge),
                      corrected=_settings(mail))
-        rc, again = _playbook(tmp_path, "--check")
-        found.update(again_rc=rc, again=_changed_tasks(again))
+        rc, again = run_converge(tmp_path, "--check")
+        found.update(again_rc=rc, again=changed_tasks(again, HOST))
     finally:
         if not converged:
-            _playbook(tmp_path)
+            run_converge(tmp_path)
     return found
 
 

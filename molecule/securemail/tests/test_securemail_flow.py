@@ -12,6 +12,7 @@ import re
 import time
 
 import pytest
+from scenario_playbook import run_converge, summary
 from smtp_checks import session, tag, wait_for
 
 SERVER = "172.24.77.110"
@@ -227,3 +228,40 @@ def test_nothing_passes_while_the_gate_is_down(hosts):
     assert wait_for(lambda: mail.run("test -S /var/spool/postfix/securemail/gate.sock").rc == 0, 30)
     mail.run("postqueue -f; postkick public pickup W")
     assert wait_for(lambda: arrived(campus, local), 120), "waiting local mail was not delivered after the restart"
+
+
+# ---- switching the route off -------------------------------------------------------------
+def route_state(mail):
+    """The route as Postfix has it: the header checks and the relay transport."""
+    return {"header_checks": mail.run("postconf -h header_checks").stdout.strip(),
+            "milter_header_checks": mail.run("postconf -h milter_header_checks").stdout.strip(),
+            "transport": mail.run("postconf -M securerelay/unix 2>/dev/null").stdout.strip()}
+
+
+# Converges the host twice (route off, then as the scenario has it): it runs last.
+@pytest.mark.requirement("TM-09")
+def test_turning_the_route_off_strands_no_marked_mail(hosts, tmp_path, record_property):
+    """securemail_route_enabled: false takes the route out of Postfix, the header checks
+    with the relay transport: marked mail then leaves by the ordinary next hop instead of
+    waiting for a transport that no longer exists. Converging with the route on again puts
+    it back. (TM-09 still requires the route: the audit fails a server without it.)"""
+    mail = hosts["mail"]
+    before = route_state(mail)
+    assert before["header_checks"] and before["transport"], "the route is not in place to switch off: %s" % before
+    mark = tag()
+    try:
+        rc, result = run_converge(tmp_path, "-e", '{"securemail_route_enabled": false}')
+        assert rc == 0, "converge with the route off failed: %s" % summary(result)
+        off = route_state(mail)
+        send_local(mail, "Secure: payroll run", "nothing special", mark)
+        reached = where(hosts, mark)
+        waiting = deferred(mail, mark)
+    finally:
+        rc, result = run_converge(tmp_path)
+    back = route_state(mail)
+    record_property("evidence", "route off: %s; marked mail reached %s%s; route on again: %s" % (
+        off, sorted(reached) or "no sink", ", waiting: " + waiting if waiting else "", back))
+    assert not off["header_checks"] and not off["milter_header_checks"], "header checks left in main.cf: %s" % off
+    assert not off["transport"], "the relay transport is still in master.cf: %s" % off["transport"]
+    assert reached == {"campus"}, "marked mail with the route off reached %s (%s)" % (sorted(reached) or "no sink", waiting)
+    assert rc == 0 and back == before, "the route is not back after converging with it on: %s" % back

@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
@@ -24,6 +24,8 @@ OPTIONS = {
               "options": {"name": {"type": "str"}, "keys": {"type": "list", "elements": "str"}}},
     "limits": {"type": "dict", "options": {"unit": {}}},
     "free": {"type": "dict"},
+    "enabled": {"type": "bool"},
+    "relays": {"type": "list", "elements": "dict", "options": {"verify": {"type": "bool"}}},
 }
 ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
                for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
@@ -32,7 +34,8 @@ ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
 def test_good_values_give_nothing():
     values = {"name": "mail", "file": "/etc/x", "port": 25, "ciphers": ["aes256-gcm@openssh.com"],
               "users": [{"name": "ann", "keys": ["ssh-ed25519 AAAA"]}], "limits": {"unit": "G"},
-              "free": {"anything": {"nested": [1]}}, "unknown": {"a": 1}}
+              "free": {"anything": {"nested": [1]}}, "unknown": {"a": 1}, "enabled": False,
+              "relays": [{"verify": True}]}
     assert check_options(values, OPTIONS) == []
 
 
@@ -50,6 +53,23 @@ def test_numbers_and_nulls_are_left_to_the_argument_spec():
 ])
 def test_values_turned_into_text_are_named(values, message):
     assert check_options(values, OPTIONS) == [message]
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"enabled": "false"}, "enabled must be true or false, not the text 'false' (on the command line, give it as JSON: "
+                           "-e '{\"enabled\": false}')"),
+    ({"enabled": "yes"}, "enabled must be true or false, not the text 'yes' (on the command line, give it as JSON: "
+                         "-e '{\"enabled\": true}')"),
+    ({"relays": [{"verify": "no"}]}, "relays[0].verify must be true or false, not the text 'no' (give it as a YAML "
+                                     "false, not quoted)"),
+])
+def test_yes_no_options_given_as_text_are_named(values, message):
+    """-e name=false gives the text "false": the argument spec accepts it, a template's "if name" reads it as true."""
+    assert check_options(values, OPTIONS) == [message]
+
+
+def test_yes_no_options_as_numbers_are_left_to_the_argument_spec():
+    assert check_options({"enabled": 0}, OPTIONS) == []
 
 
 def _lookup(tmp_path, variables, **kwargs):
@@ -90,4 +110,15 @@ def test_every_role_default_and_the_example_site_pass(role):
         if os.path.exists(path):
             with open(path, encoding="utf-8") as handle:
                 values.update(yaml.safe_load(handle) or {})
-    assert check_options(values, options) == []
+    # As in a play: defaults and inventory are templates, rendered before the check (a
+    # yes/no default such as "{{ mta_sasl_enabled }}" is true or false, not text, there).
+    values = {name: trust_as_template(value) if isinstance(value, str) else value for name, value in values.items()}
+    loader = DataLoader()
+    templar = Templar(loader=loader, variables=values)
+    rendered = {}
+    for name, value in values.items():
+        try:
+            rendered[name] = templar.template(value)
+        except AnsibleError:
+            continue  # refers to a variable of another role: the lookup leaves it too
+    assert check_options(rendered, options) == []
