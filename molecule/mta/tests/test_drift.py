@@ -1,4 +1,4 @@
-"""TM-05 / TM-07: changes an administrator makes by hand are reported in check mode and undone by converge.
+"""TM-04 / TM-05 / TM-07: changes an administrator makes by hand are reported in check mode and undone by converge.
 
 On the converged server, the test first runs the scenario's converge playbook in check
 mode: it must report nothing (the host is as the role wants it). It then makes the hand
@@ -33,6 +33,10 @@ DRIFTS = [
      "postconf -e 'smtpd_tls_protocols=!SSLv2, !SSLv3'",
      "Apply main.cf and master.cf settings that differ | TM-05 TM-07", "smtpd_tls_protocols = !SSLv2, !SSLv3",
      "postconf -h smtpd_tls_protocols"),
+    ("smtp-service-skips-milters", "TM-04",
+     "postconf -P smtp/inet/receive_override_options=no_milters",
+     "Apply main.cf and master.cf settings that differ | TM-05 TM-07", "receive_override_options",
+     "postconf -P -h smtp/inet/receive_override_options 2>/dev/null"),
     ("tls-policy-deleted", "TM-07",
      "rm /etc/postfix/tls_policy",
      "Install the TLS policy for the relayhost | TM-07", "[relay.tm-test.stanford.edu]:25",
