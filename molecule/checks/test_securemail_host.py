@@ -9,6 +9,7 @@ are in molecule/securemail/tests.
 """
 
 import json
+import os
 
 import pytest
 
@@ -78,8 +79,12 @@ def test_marked_mail_is_routed_to_the_secure_relay_only(mail, record):
     # relay to expect, never whether to look: root can edit it, so a server that turned the
     # route off fails here, and only a waiver in the inventory (tm-audit) can excuse it.
     assert record["route"], "the Secure: route is turned off on this server (securemail_route_enabled: false)"
+    # An audit (tm-audit) knows the relay from the inventory: the route must lead there, not
+    # only to the relay the host's record names.
+    relay = json.loads(os.environ.get("TM_AUDIT_EXPECT") or "{}").get("securemail_relay") or record["relay"]
+    assert record["relay"] == relay, "the record names the relay %s, the inventory %s" % (record["relay"], relay)
     conf = postconf(mail, "header_checks", "milter_header_checks")
-    target = "FILTER securerelay:%s" % record["relay"]
+    target = "FILTER securerelay:%s" % relay
     for table, probe in ((conf["header_checks"], "Subject: Re: SECURE: payroll"),
                          (conf["milter_header_checks"], "X-Trusted-Mail-Route: secure")):
         assert table, "no table for %s" % probe

@@ -235,3 +235,25 @@ def test_a_host_is_reached_the_way_its_inventory_says(hostvars, backend, target)
         assert type(host.backend).__name__ == 'NsenterBackend' and host.backend.name == target
     else:
         assert host.backend.host == target
+
+
+@pytest.mark.parametrize('relay, expected', [
+    ('[secure.stanford.edu]:25', {'securemail_relay': '[secure.stanford.edu]:25'}),
+    ("{{ site_relay }}", {}),  # templated: cannot be read here, the check uses the host's record
+    (None, {}),
+])
+def test_checks_are_told_the_relay_the_inventory_expects(monkeypatch, tmp_path, relay, expected):
+    """TM-09's route check compares the host with the inventory's relay, not only with the host's own record."""
+    seen = {}
+
+    def fake_run(cmd, **kwargs):
+        seen.update(kwargs['env'])
+
+        class Done:
+            returncode = 0
+        return Done()
+
+    monkeypatch.setattr(audit.subprocess, 'run', fake_run)
+    hostvars = {'ansible_connection': 'ssh'} if relay is None else {'ansible_connection': 'ssh', 'securemail_relay': relay}
+    audit.run_checks('inventories/example/hosts.yml', 'mail1', str(tmp_path), False, None, [], hostvars=hostvars)
+    assert json.loads(seen['TM_AUDIT_EXPECT']) == expected
