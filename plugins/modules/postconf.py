@@ -60,7 +60,7 @@ options:
       - C(master.cf) services, identified by O(services[].name) and O(services[].type).
       - A present service ends exactly as described, including its C(-o) overrides; overrides that
         exist on the service but are not listed in O(services[].parameters) are removed.
-      - Services that are not listed are left alone.
+      - Services that are not listed are left alone, except for O(overrides_absent).
     type: list
     elements: dict
     default: []
@@ -124,6 +124,18 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  overrides_absent:
+    description:
+      - C(-o) overrides to take off every C(master.cf) service that O(services) does not list
+        (a listed service already ends exactly as described). For example, an override that
+        takes one service's mail past the milters of C(main.cf).
+      - An item C(name) removes the override C(name). An item C(name=word) removes only that
+        word from a list-valued override, such as C(receive_override_options=no_milters); the
+        override itself is removed when no word is left.
+      - Names must match C(^[A-Za-z0-9_]+$); a word must not contain whitespace or C(,).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -186,6 +198,17 @@ EXAMPLES = r"""
       - name: smtps
         state: absent
   notify: Check and reload Postfix
+
+- name: Keep every other service from skipping the milters of main.cf
+  stanford.trusted_mail.postconf:
+    main:
+      smtpd_milters: unix:/clamav/clamav-milter.ctl
+      non_smtpd_milters: unix:/clamav/clamav-milter.ctl
+    overrides_absent:
+      - smtpd_milters
+      - non_smtpd_milters
+      - milter_default_action
+      - receive_override_options=no_milters
 
 - name: Manage a test configuration directory
   stanford.trusted_mail.postconf:
@@ -540,6 +563,74 @@ def prepare_services(services):
     return prepared
 
 
+def prepare_overrides_absent(items):
+    """Validate OVERRIDES_ABSENT. Returns name -> None (remove the override) or a list of words."""
+    prepared = {}
+    for item in items or []:
+        if not isinstance(item, str):
+            raise PostconfError('overrides_absent: %r is not a string' % (item,))
+        name, sep, word = item.partition('=')
+        name, word = name.strip(), word.strip()
+        validate_param_name(name, 'overrides_absent')
+        if not sep:
+            prepared[name] = None
+            continue
+        if not word or has_whitespace(word) or ',' in word:
+            raise PostconfError('overrides_absent: %r: give one word after "=" (no whitespace or ",")' % item)
+        if name not in prepared:
+            prepared[name] = []
+        if prepared[name] is not None and word not in prepared[name]:
+            prepared[name].append(word)
+    return prepared
+
+
+def override_words(value):
+    """The words of a list-valued parameter (separated by commas and/or whitespace)."""
+    return [word for word in re.split(r'[\s,]+', value) if word]
+
+
+def compute_override_removals(current_services, current_params, listed_keys, overrides_absent):
+    """Take OVERRIDES_ABSENT (prepared) off every current service whose key is not in LISTED_KEYS.
+
+    Returns (plan, changes) like compute_service_changes: the plan has ``entries``,
+    ``set_params`` and ``remove_params``; changes holds one 'modified' item per service touched.
+    """
+    plan = {'entries': {}, 'set_params': [], 'remove_params': []}
+    changes = []
+    for key, current in current_services.items():
+        if key in listed_keys:
+            continue
+        params_now = current_params.get(key, {})
+        param_changes = {}
+        for name, words in overrides_absent.items():
+            before = params_now.get(name)
+            if before is None:
+                continue
+            if words is None:
+                param_changes[name] = {'before': before, 'after': None}
+                continue
+            kept = [word for word in override_words(before) if word not in words]
+            if len(kept) < len(override_words(before)):
+                param_changes[name] = {'before': before, 'after': ','.join(kept) or None}
+        if not param_changes:
+            continue
+        remaining = {name: value for name, value in params_now.items()
+                     if name not in param_changes or param_changes[name]['after'] is not None}
+        remaining.update({name: change['after'] for name, change in param_changes.items() if change['after'] is not None})
+        if any(has_whitespace(value) for value in remaining.values()):
+            # postconf -P refuses values with whitespace: rewrite the entry, other overrides kept.
+            plan['entries'][key] = build_service_entry(dict(current, parameters=remaining))
+        else:
+            for name, change in param_changes.items():
+                if change['after'] is None:
+                    plan['remove_params'].append('%s/%s' % (key, name))
+                else:
+                    plan['set_params'].append('%s/%s=%s' % (key, name, change['after']))
+        changes.append({'service': key, 'action': 'modified', 'before': service_line(current),
+                        'after': service_line(current), 'parameters': param_changes})
+    return plan, changes
+
+
 def has_whitespace(value):
     return any(ch.isspace() for ch in value)
 
@@ -729,6 +820,7 @@ def run_module(module):
     try:
         desired_main, absent_main = prepare_main(params['main'], params['main_absent'])
         desired_services = prepare_services(params['services'])
+        overrides_absent = prepare_overrides_absent(params['overrides_absent'])
     except PostconfError as exc:
         _fail(module, str(exc), **result)
 
@@ -759,6 +851,12 @@ def run_module(module):
 
     to_set, to_remove, main_changes = compute_main_changes(current_main, desired_main, absent_main)
     plan, service_changes = compute_service_changes(current_services, current_params, desired_services)
+    removals, removal_changes = compute_override_removals(
+        current_services, current_params, {svc['key'] for svc in desired_services}, overrides_absent)
+    plan['entries'].update(removals['entries'])
+    plan['set_params'].extend(removals['set_params'])
+    plan['remove_params'].extend(removals['remove_params'])
+    service_changes.extend(removal_changes)
 
     result['main_changes'] = main_changes
     result['service_changes'] = service_changes
@@ -803,6 +901,7 @@ def main():
             main_absent=dict(type='list', elements='str', default=[]),
             services=dict(type='list', elements='dict', default=[], options=service_spec,
                           required_if=[('state', 'present', ('command',))]),
+            overrides_absent=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )

@@ -35,7 +35,12 @@ CACHE=$CB_CACHE_ROOT/$CB_RELEASE-cbench
 FLOOR_CACHE=$CB_CACHE_ROOT/$CB_RELEASE-cbench-floor
 RUN_ID=$(date -u +%FT%TZ)
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=$(git --no-optional-locks status --porcelain -- roles playbooks plugins 2>/dev/null | wc -l)
+# Outside a git checkout (an unpacked release, say) the count is unknown: null in the JSON.
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  DIRTY=$(git --no-optional-locks status --porcelain -- roles playbooks plugins | wc -l)
+else
+  DIRTY=null
+fi
 mkdir -p "$RESULTS"
 
 finish() {

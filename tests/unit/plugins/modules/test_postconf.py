@@ -339,6 +339,68 @@ class TestChanges:
 # Module runs that need no Postfix
 # ---------------------------------------------------------------------------
 
+class TestOverridesAbsent:
+    SERVICES = {
+        'smtp/inet': pc.parse_master_entry('smtp inet n - y - - smtpd'),
+        'reinject/inet': pc.parse_master_entry('reinject inet n - n - - smtpd'),
+        'pickup/unix': pc.parse_master_entry('pickup unix n - y 60 1 pickup'),
+    }
+
+    def test_prepare(self):
+        assert pc.prepare_overrides_absent(['smtpd_milters', 'receive_override_options=no_milters',
+                                            'receive_override_options=no_milters', ' x = y ']) == {
+            'smtpd_milters': None, 'receive_override_options': ['no_milters'], 'x': ['y']}
+        # Removing the whole override wins over removing one of its words.
+        assert pc.prepare_overrides_absent(['a=b', 'a']) == {'a': None}
+        assert pc.prepare_overrides_absent(['a', 'a=b']) == {'a': None}
+
+    @pytest.mark.parametrize('item', ['bad-name', 'x=', 'x=a,b', 'x=a b', '=y', 7])
+    def test_prepare_refuses(self, item):
+        with pytest.raises(pc.PostconfError, match='overrides_absent'):
+            pc.prepare_overrides_absent([item])
+
+    def test_words_and_whole_overrides_removed_from_unlisted_services_only(self):
+        params = {
+            'smtp/inet': {'smtpd_milters': ''},
+            'reinject/inet': {'receive_override_options': 'no_unknown_recipient_checks, no_milters',
+                              'syslog_name': 'postfix/reinject'},
+            'pickup/unix': {'receive_override_options': 'no_header_body_checks', 'non_smtpd_milters': ''},
+        }
+        absent = pc.prepare_overrides_absent(['smtpd_milters', 'non_smtpd_milters', 'receive_override_options=no_milters'])
+        plan, changes = pc.compute_override_removals(self.SERVICES, params, {'smtp/inet'}, absent)
+        assert plan == {'entries': {}, 'set_params': ['reinject/inet/receive_override_options=no_unknown_recipient_checks'],
+                        'remove_params': ['pickup/unix/non_smtpd_milters']}
+        assert changes == [
+            {'service': 'reinject/inet', 'action': 'modified', 'before': 'reinject inet n - n - - smtpd',
+             'after': 'reinject inet n - n - - smtpd',
+             'parameters': {'receive_override_options': {'before': 'no_unknown_recipient_checks, no_milters',
+                                                         'after': 'no_unknown_recipient_checks'}}},
+            {'service': 'pickup/unix', 'action': 'modified', 'before': 'pickup unix n - y 60 1 pickup',
+             'after': 'pickup unix n - y 60 1 pickup', 'parameters': {'non_smtpd_milters': {'before': '', 'after': None}}},
+        ]
+
+    def test_last_word_removes_the_override(self):
+        absent = pc.prepare_overrides_absent(['receive_override_options=no_milters'])
+        plan, changes = pc.compute_override_removals(
+            self.SERVICES, {'reinject/inet': {'receive_override_options': 'no_milters'}}, set(), absent)
+        assert plan['remove_params'] == ['reinject/inet/receive_override_options'] and not plan['set_params']
+        assert changes[0]['parameters'] == {'receive_override_options': {'before': 'no_milters', 'after': None}}
+
+    def test_nothing_to_remove(self):
+        absent = pc.prepare_overrides_absent(['smtpd_milters', 'receive_override_options=no_milters'])
+        params = {'reinject/inet': {'receive_override_options': 'no_header_body_checks'}}
+        assert pc.compute_override_removals(self.SERVICES, params, set(), absent) == (
+            {'entries': {}, 'set_params': [], 'remove_params': []}, [])
+        assert pc.compute_override_removals(self.SERVICES, {'smtp/inet': {'smtpd_milters': ''}}, set(), {}) == (
+            {'entries': {}, 'set_params': [], 'remove_params': []}, [])
+
+    def test_other_override_with_whitespace_rewrites_the_entry(self):
+        params = {'reinject/inet': {'smtpd_milters': '', 'smtpd_client_restrictions': 'permit_mynetworks, reject'}}
+        plan, dummy = pc.compute_override_removals(self.SERVICES, params, set(), pc.prepare_overrides_absent(['smtpd_milters']))
+        assert plan == {'entries': {'reinject/inet': 'reinject inet n - n - - smtpd -o {smtpd_client_restrictions=permit_mynetworks, reject}'},
+                        'set_params': [], 'remove_params': []}
+
+
 class TestWithoutPostfix:
     ARGS = {
         'config_dir': '/nonexistent/postfix',
@@ -661,6 +723,34 @@ class TestRealPostconfServices:
         assert service(postfix_dir, 'filter/unix') == 'filter unix - n n - - pipe -o syslog_name=postfix/filter flags=Rq user=nobody argv=/bin/cat -o ${sender}'
         assert service_params(postfix_dir, 'filter/unix') == {'syslog_name': 'postfix/filter'}
         assert run_module(args)['changed'] is False
+
+    def test_overrides_absent_on_unlisted_services(self, postfix_dir):
+        postconf(postfix_dir, '-M',
+                 'reinject/inet=reinject inet n - n - - smtpd -o smtpd_milters= '
+                 '-o receive_override_options=no_unknown_recipient_checks,no_milters -o syslog_name=postfix/reinject',
+                 'relay/unix=relay unix - - y - - smtp -o {smtpd_client_restrictions=permit_mynetworks, reject} '
+                 '-o receive_override_options=no_milters')
+        args = {'config_dir': postfix_dir, 'overrides_absent': ['smtpd_milters', 'receive_override_options=no_milters']}
+        before = snapshot(postfix_dir)
+        result = run_module(args, check_mode=True, diff=True)
+        assert result['changed'] is True and snapshot(postfix_dir) == before
+        assert 'reinject/inet/smtpd_milters = \n' in result['diff']['before']
+        assert 'reinject/inet/receive_override_options = no_unknown_recipient_checks\n' in result['diff']['after']
+        assert 'relay/unix/receive_override_options = no_milters\n' in result['diff']['before']
+
+        result = run_module(args)
+        assert sorted(change['service'] for change in result['service_changes']) == ['reinject/inet', 'relay/unix']
+        assert service_params(postfix_dir, 'reinject/inet') == {
+            'receive_override_options': 'no_unknown_recipient_checks', 'syslog_name': 'postfix/reinject'}
+        assert service_params(postfix_dir, 'relay/unix') == {'smtpd_client_restrictions': 'permit_mynetworks, reject'}
+        assert run_module(args)['changed'] is False
+
+        # A listed service ends as described instead, whatever overrides_absent says.
+        listed = {'name': 'reinject', 'chroot': 'n', 'private': 'n', 'command': 'smtpd',
+                  'parameters': {'receive_override_options': 'no_milters'}}
+        assert run_module(dict(args, services=[listed]))['changed'] is True
+        assert service_params(postfix_dir, 'reinject/inet') == {'receive_override_options': 'no_milters'}
+        assert run_module(dict(args, services=[listed]))['changed'] is False
 
     def test_everything_together(self, postfix_dir):
         args = {'config_dir': postfix_dir, 'main': MAIN, 'main_absent': ['obsolete_setting'],
