@@ -11,12 +11,14 @@ import json
 import shlex
 
 import pytest
+from audit_expect import expected
 
 # Never acceptable in the effective configuration (substrings of algorithm names).
 WEAK = ("cbc", "arcfour", "3des", "blowfish", "hmac-md5", "hmac-sha1", "umac-64", "ripemd",
         "diffie-hellman-group1-", "diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1")
 SECOND_FACTOR_MODULES = ("pam_google_authenticator.so", "pam_duo.so", "pam_oath.so")
-REVIEW_FILE = "/var/lib/trusted-mail/access-review.json"
+REVIEW_FILE = expected("access_review_file", "/var/lib/trusted-mail/access-review.json")
+SSH_PORT = int(expected("baseline_ssh_port", 22))
 # Where the access role keeps each administrator's TOTP secret (pam_google_authenticator's
 # secret=<store>/${USER}); checked even when sshd's PAM stack does not name it.
 TOTP_STORE = "/var/lib/trusted-mail/totp"
@@ -110,7 +112,8 @@ def pwquality(host, password):
 def test_sshd_runs(mail):
     assert mail.service("ssh").is_running, "sshd is not running"
     assert mail.service("ssh").is_enabled, "sshd is not enabled at boot"
-    assert mail.socket("tcp://0.0.0.0:22").is_listening or mail.socket("tcp://:::22").is_listening
+    assert mail.socket("tcp://0.0.0.0:%d" % SSH_PORT).is_listening or mail.socket("tcp://:::%d" % SSH_PORT).is_listening, (
+        "sshd does not listen on port %d" % SSH_PORT)
 
 
 @pytest.mark.requirement("TM-07", "MS-ACCESS")

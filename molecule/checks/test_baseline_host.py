@@ -16,6 +16,7 @@ import shlex
 import time
 
 import pytest
+from audit_expect import expected
 
 TELNET_RSH_FTP = ["telnetd", "inetutils-telnetd", "telnetd-ssl", "rsh-server", "rsh-redone-server", "ftpd",
                   "inetutils-ftpd", "vsftpd", "proftpd-basic", "pure-ftpd", "tftpd", "tftpd-hpa", "atftpd"]
@@ -26,6 +27,7 @@ MASKED = ["rpcbind.service", "rpcbind.socket", "inetd.service", "inetutils-inetd
 # Ports no allowlist of a mail relay may open, whatever the site added.
 NEVER = {21, 23, 69, 111, 512, 513, 514, 631, 2049, 5353}
 ALLOWLIST = "/etc/trusted-mail/listen-allowlist.json"
+SSH_PORT = int(expected("baseline_ssh_port", 22))
 STATE = "/var/lib/trusted-mail"
 # Imports /usr/bin/unattended-upgrade as a module and prints its allowed origins. Run with
 # python3 -B: an import would otherwise leave a bytecode cache in /usr/bin/__pycache__,
@@ -97,13 +99,27 @@ def test_unneeded_units_masked(mail):
     assert not not_masked, "units not masked: %s" % not_masked
 
 
+# What may listen on every address: Postfix's SMTP ports, sshd (on the inventory's port), and
+# a DHCP client's socket for the replies to its own requests (a client, not a service).
+DHCP_CLIENTS = {"dhclient", "dhcpcd", "systemd-network", "NetworkManager"}
+
+
+def _may_listen_everywhere(entry):
+    processes, port, proto = set(entry.get("processes") or []), int(entry["port"]), entry.get("proto", "tcp")
+    if not processes:
+        return False
+    return ((proto == "tcp" and port in (25, 465, 587) and processes <= {"master", "smtpd"})
+            or (proto == "tcp" and port == SSH_PORT and processes == {"sshd"})
+            or (proto == "udp" and port in (68, 546) and processes <= DHCP_CLIENTS))
+
+
 @pytest.mark.requirement("TM-08")
 def test_every_listener_is_on_the_allowlist(mail):
     allow = read_json(mail, ALLOWLIST)["allow"]
     ports = {int(e["port"]) for e in allow}
     assert not ports & NEVER, "the allowlist itself allows %s" % sorted(ports & NEVER)
-    wide = [e for e in allow if e.get("scope", "loopback") == "any" and int(e["port"]) not in (22, 25, 465, 587)]
-    assert not wide, "allowlist entries open on every address besides SMTP and SSH: %s" % wide
+    wide = [e for e in allow if e.get("scope", "loopback") == "any" and not _may_listen_everywhere(e)]
+    assert not wide, "allowlist entries open on every address besides SMTP, SSH and a DHCP client: %s" % wide
     offending = []
     for proto, addr, port, procs in listening(mail):
         ok = any(e.get("proto", "tcp") == proto and int(e["port"]) == port and procs and procs <= set(e["processes"])

@@ -24,9 +24,10 @@ import uuid
 
 import pytest
 import testinfra
+from audit_expect import expected
 from smtp_checks import session
 
-RECORD = os.environ.get("TM_COMPLIANCE_RECORD", "/etc/trusted-mail/compliance-record.json")
+RECORD = os.environ.get("TM_COMPLIANCE_RECORD") or expected("compliance_record_path", "/etc/trusted-mail/compliance-record.json")
 _SPEC = importlib.util.spec_from_file_location(
     "tm_compliance", os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils", "compliance.py"))
 compliance = importlib.util.module_from_spec(_SPEC)

@@ -16,8 +16,9 @@ import time
 import uuid
 
 import pytest
+from audit_expect import expected
 
-AUDITOR_GROUP = os.environ.get("TM_AUDITOR_GROUP", "mailaudit")
+AUDITOR_GROUP = os.environ.get("TM_AUDITOR_GROUP") or expected("maillog_auditor_group", "mailaudit")
 MIN_DAYS = 366
 # Shortest length of each logrotate period in days (a month can be 28 days).
 # Logs of the other mail components (ClamAV) that must be kept like the mail log when present.

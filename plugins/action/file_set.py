@@ -39,7 +39,7 @@ except ImportError:  # ansible-core 2.16 - 2.18 (not tested)
 MODULE = 'stanford.trusted_mail.file_set'
 SOURCES = ('content', 'src', 'template')
 FILE_KEYS = frozenset(('dest', 'mode', 'owner', 'group', 'validate') + SOURCES)
-DIR_KEYS = frozenset(('path', 'mode', 'owner', 'group'))
+DIR_KEYS = frozenset(('path', 'mode', 'owner', 'group', 'only_if_missing'))
 
 
 class ActionModule(ActionBase):

@@ -22,16 +22,26 @@ def _network(value):
     return ipaddress.ip_network(text, strict=True)
 
 
-def invalid_networks(networks):
-    """Return '<entry>: <reason>' for every entry that is not a valid network in CIDR form."""
+def invalid_networks(networks, min_prefix_v4=0, min_prefix_v6=0):
+    """Return '<entry>: <reason>' for every entry that is not a valid network in CIDR form,
+    or that is wider than the minimum prefix lengths allow."""
     if not isinstance(networks, (list, tuple)):
         raise AnsibleFilterError('invalid_networks expects a list, got %s' % type(networks).__name__)
+    limits = {}
+    for version, limit, top in ((4, min_prefix_v4, 32), (6, min_prefix_v6, 128)):
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= top:
+            raise AnsibleFilterError('invalid_networks: min_prefix_v%d must be a number from 0 to %d, got %r' % (version, top, limit))
+        limits[version] = limit
     problems = []
     for entry in networks:
         try:
-            _network(entry)
+            net = _network(entry)
         except (ValueError, TypeError) as exc:
             problems.append('%s: %s' % (to_text(entry), to_text(exc)))
+            continue
+        if net.prefixlen < limits[net.version]:
+            problems.append('%s: wider than /%d, the widest network allowed here for IPv%d'
+                            % (to_text(entry), limits[net.version], net.version))
     return problems
 
 

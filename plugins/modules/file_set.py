@@ -125,6 +125,14 @@ options:
           - The owning group (name, or numeric ID when no group has that name).
         type: str
         default: root
+      only_if_missing:
+        description:
+          - Create the directory when it is missing, with O(directories[].owner),
+            O(directories[].group) and O(directories[].mode), but leave an existing one as it is.
+          - For a directory the caller does not own, such as the parent of a path an inventory
+            chose (C(/root), say), whose mode must not change.
+        type: bool
+        default: false
 attributes:
   action:
     support: full
@@ -442,6 +450,9 @@ def plan(files, directories, check_mode):
             created_dirs.add(path)
         elif not stat.S_ISDIR(st.st_mode):
             raise FileSetError('%s: exists and is not a directory' % what)
+        elif entry.get('only_if_missing'):
+            item['lines'] = []
+            item['state'] = 'unchanged'
         else:
             item['lines'] = attribute_changes(st, uid, gid, mode, entry['owner'], entry['group'])
             item['state'] = 'attributes' if item['lines'] else 'unchanged'
@@ -686,6 +697,7 @@ def main():
         mode=dict(type='str', required=True),
         owner=dict(type='str', default='root'),
         group=dict(type='str', default='root'),
+        only_if_missing=dict(type='bool', default=False),
     )
     module = FileSetModule(
         argument_spec=dict(

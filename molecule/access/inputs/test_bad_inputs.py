@@ -40,6 +40,8 @@ CASES = {
                             "is neither installed nor available from the host's apt sources"),
     "exemption-from-everywhere": ({"access_mfa_exempt_users": [{"name": "deploy", "addresses": []}]},
                                   "an exemption from everywhere is not allowed"),
+    "exemption-from-the-whole-internet": ({"access_mfa_exempt_users": [{"name": "deploy", "addresses": ["0.0.0.0/0", "::/0"]}]},
+                                          "0.0.0.0/0: wider than /16"),
     "weak-cipher": ({"access_ssh_ciphers": ["aes256-ctr", "aes128-cbc"]}, "access_ssh_ciphers names weak ones: aes128-cbc"),
     "unknown-second-factor": ({"access_mfa_method": "sms"}, "access_mfa_method"),
     "root-login-by-password": ({"access_ssh_permit_root_login": "yes"}, "access_ssh_permit_root_login"),

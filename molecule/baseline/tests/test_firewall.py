@@ -129,3 +129,30 @@ def test_scanner_passes_the_firewall(hosts):
     client = probe(hosts["campus"], MAIL_CAMPUS, ports, src=CAMPUS_CLIENT)
     assert all(state in ("open", "refused") for state in scanner.values()), "scanner blocked: %s" % scanner
     assert all(state == "filtered" for state in client.values()), "campus client not filtered: %s" % client
+
+
+@pytest.mark.requirement("MS-FIREWALL")
+def test_ipv6_link_signalling_is_let_in(hosts):
+    """Default deny must keep IPv6 working: neighbour discovery from anywhere, and multicast
+    listener discovery (MLD) from link-local addresses only (RFC 4890)."""
+    ruleset = json.loads(hosts["mail"].check_output("nft -j list ruleset"))["nftables"]
+    accepted = {}
+    for rule in (item["rule"] for item in ruleset if "rule" in item and item["rule"].get("chain") == "input"):
+        if not any("accept" in statement for statement in rule["expr"]):
+            continue
+        source, types = "any", []
+        for statement in rule["expr"]:
+            match = statement.get("match", {})
+            payload = match.get("left", {}).get("payload", {})
+            if payload.get("protocol") == "ip6" and payload.get("field") == "saddr":
+                right = match["right"]
+                prefix = right.get("prefix") if isinstance(right, dict) else None
+                source = "%s/%s" % (prefix["addr"], prefix["len"]) if prefix else json.dumps(right)
+            if payload.get("protocol") == "icmpv6" and payload.get("field") == "type":
+                right = match["right"]
+                types = right.get("set", []) if isinstance(right, dict) else [right]
+        for kind in types:
+            accepted.setdefault(kind, set()).add(source)
+    assert {"nd-neighbor-solicit", "nd-neighbor-advert", "nd-router-advert"} <= set(accepted), sorted(accepted)
+    for kind in ("mld-listener-query", "mld2-listener-report"):
+        assert accepted.get(kind) == {"fe80::/10"}, "%s accepted from %s" % (kind, sorted(accepted.get(kind, [])) or "nowhere")

@@ -128,6 +128,8 @@ SEMANTIC = {
          ["access_mfa_exempt_users"]),
         ("access_mfa_exempt_users", "bad-address", {"access_mfa_exempt_users": [{"name": "ansible", "addresses": ["somewhere"]}]},
          ["access_mfa_exempt_users", "somewhere"]),
+        ("access_mfa_exempt_users", "everywhere", {"access_mfa_exempt_users": [{"name": "ansible", "addresses": ["::/0"]}]},
+         ["access_mfa_exempt_users", "::/0: wider than /48"]),
         ("access_duo_ikey", "duo-without-keys", {"access_mfa_method": "duo"}, ["access_duo_ikey"]),
         ("access_duo_host", "bad-host", {"access_mfa_method": "duo", "access_duo_ikey": "DIXXXXXXXXXXXXXXXXXX",
                                          "access_duo_skey": "x" * 40, "access_duo_host": "api host"}, ["access_duo_host"]),
@@ -206,6 +208,8 @@ SEMANTIC = {
     ],
     "maillog": [
         ("maillog_retention_days", "under-a-year", {"maillog_retention_days": 365}, ["maillog_retention_days"]),
+        ("maillog_auditor_members", "no-such-account", {"maillog_auditor_members": ["root", "nosuchauditor"]},
+         ["maillog_auditor_members", "nosuchauditor"]),
         ("maillog_retention_days", "over-ten-years", {"maillog_retention_days": 3661}, ["maillog_retention_days"]),
         ("maillog_file", "outside-var-log", {"maillog_file": "/tmp/mail.log"}, ["maillog_file"]),
         ("maillog_file", "dot-dot", {"maillog_file": "/var/log/../tmp/mail.log"}, ["maillog_file"]),

@@ -237,6 +237,16 @@ def test_a_host_is_reached_the_way_its_inventory_says(hostvars, backend, target)
         assert host.backend.host == target
 
 
+def test_checks_are_told_the_settings_the_inventory_gives():
+    """Settings a check would otherwise take at their role default: plain values only."""
+    hostvars = {'baseline_ssh_port': 2222, 'maillog_auditor_group': 'iso-audit', 'access_review_file': '/srv/review.json',
+                'compliance_record_path': "{{ site_dir }}/record.json", 'baseline_ssh_enabled': True, 'other': 'x'}
+    assert audit.expectations(hostvars) == {'baseline_ssh_port': 2222, 'maillog_auditor_group': 'iso-audit',
+                                            'access_review_file': '/srv/review.json'}
+    assert audit.record_path(hostvars) == audit.RECORD
+    assert audit.record_path({'compliance_record_path': '/srv/trusted-mail/record.json'}) == '/srv/trusted-mail/record.json'
+
+
 @pytest.mark.parametrize('relay, expected', [
     ('[secure.stanford.edu]:25', {'securemail_relay': '[secure.stanford.edu]:25'}),
     ("{{ site_relay }}", {}),  # templated: cannot be read here, the check uses the host's record

@@ -39,6 +39,29 @@ def test_invalid_networks_needs_a_list():
         nf.invalid_networks('10.18.0.0/16')
 
 
+@pytest.mark.parametrize("entry, problem", [
+    ("0.0.0.0/0", "0.0.0.0/0: wider than /16, the widest network allowed here for IPv4"),
+    ("10.0.0.0/15", "10.0.0.0/15: wider than /16, the widest network allowed here for IPv4"),
+    ("::/0", "::/0: wider than /48, the widest network allowed here for IPv6"),
+    ("[2001:db8::]/32", "[2001:db8::]/32: wider than /48, the widest network allowed here for IPv6"),
+])
+def test_invalid_networks_refuses_networks_wider_than_the_limit(entry, problem):
+    assert nf.invalid_networks([entry], min_prefix_v4=16, min_prefix_v6=48) == [problem]
+
+
+def test_invalid_networks_accepts_networks_within_the_limit():
+    assert nf.invalid_networks(["171.64.0.0/16", "171.64.10.5/32", "2001:db8:1::/48", "2001:db8::5/128"],
+                               min_prefix_v4=16, min_prefix_v6=48) == []
+    # No limit by default: only the form is checked.
+    assert nf.invalid_networks(["0.0.0.0/0", "::/0"]) == []
+
+
+@pytest.mark.parametrize("limits", [{"min_prefix_v4": 33}, {"min_prefix_v6": -1}, {"min_prefix_v4": "16"}, {"min_prefix_v6": True}])
+def test_invalid_networks_refuses_a_bad_limit(limits):
+    with pytest.raises(AnsibleFilterError, match="min_prefix"):
+        nf.invalid_networks(["10.0.0.0/8"], **limits)
+
+
 def test_postfix_networks_brackets_ipv6_only():
     assert nf.postfix_networks(['127.0.0.0/8', '::1/128', STANFORD_V6]) == ['127.0.0.0/8', '[::1]/128', '[2607:f6d0::]/32']
 

@@ -334,6 +334,19 @@ class TestDirectories:
         assert result['changed'] is True and result['files'] == []
         assert mode_of(tmp_path / 'only') == 0o700
 
+    def test_only_if_missing_creates_but_leaves_an_existing_directory_alone(self, tmp_path):
+        existing = tmp_path / 'home'
+        existing.mkdir(mode=0o700)
+        os.chmod(existing, 0o700)
+        args = {'directories': [dict(d(existing, '0755'), only_if_missing=True), dict(d(tmp_path / 'new', '0755'), only_if_missing=True)],
+                'files': [{'dest': str(existing / 'report.json'), 'content': '{}\n', 'mode': '0644'}]}
+        result = run_module(args)
+        assert states(result, 'directories') == ['unchanged', 'created']
+        assert mode_of(existing) == 0o700, 'the existing directory was opened up'
+        assert mode_of(tmp_path / 'new') == 0o755
+        assert (existing / 'report.json').read_bytes() == b'{}\n'
+        assert run_module(args)['changed'] is False
+
     def test_file_in_place_of_directory_is_an_error(self, tmp_path):
         (tmp_path / 'plain').write_bytes(b'x')
         result = run_module({'directories': [d(tmp_path / 'plain')]}, expect_fail=True)
