@@ -8,6 +8,7 @@ names the problem, and the host's packages and /etc must be exactly as they were
 
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -66,4 +67,44 @@ def test_bad_input_is_refused_before_any_change(hosts, before, case):
     output = " ".join((run.stdout + run.stderr).split())
     assert run.returncode != 0, "the run accepted %s:\n%s" % (case, run.stdout[-2000:])
     assert expected in output, "the error does not say what is wrong (%r):\n%s" % (expected, output[-3000:])
+    assert snapshot(hosts["mail"]) == before, "the host changed before the error"
+
+
+@pytest.fixture(scope="module")
+def over_ssh(hosts, tmp_path_factory):
+    """Reach the seeded host over SSH as root from the controller (172.24.77.1 on the campus
+    bridge), with a key made for this run, so that the lock-out guard reads a real SSH_CONNECTION."""
+    assert shutil.which("ssh-keygen"), "ssh-keygen is needed on the controller"
+    key = tmp_path_factory.mktemp("ssh") / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    mail = hosts["mail"]
+    mail.check_output("install -d -m 0700 /root/.ssh && printf '%%s\\n' %s >> /root/.ssh/authorized_keys && "
+                      "chmod 600 /root/.ssh/authorized_keys" % json.dumps(key.with_suffix(".pub").read_text().strip()))
+    yield {"ansible_connection": "ssh", "ansible_host": "172.24.77.90", "ansible_user": "root",
+           "ansible_ssh_private_key_file": str(key),
+           "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}
+    mail.run("rm -f /root/.ssh/authorized_keys")
+
+
+def _converge_over_ssh(connection, extra):
+    scenario = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
+    run = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], os.path.join(scenario, "converge.yml"),
+         "-e", json.dumps(dict(connection, **extra))],
+        capture_output=True, text=True, cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], check=False)
+    return run.returncode, " ".join((run.stdout + run.stderr).split())
+
+
+@pytest.mark.requirement("MS-2FA")
+def test_exemption_must_cover_the_address_ansible_connects_from(hosts, before, over_ssh):
+    """Over real SSH as root: an exemption for root from another address stops the run (the
+    next run would be asked for a code); from the controller's own address the guard lets
+    the run on, which then stops at a later bad input (a review date), so nothing changes."""
+    rc, output = _converge_over_ssh(over_ssh, {"access_mfa_exempt_users": [{"name": "root", "addresses": ["172.24.77.250/32"]}]})
+    assert rc != 0 and "Ansible reaches this host by SSH as root from 172.24.77.1" in output, output[-3000:]
+    assert "The exemption of root covers only 172.24.77.250/32" in output, output[-3000:]
+    rc, output = _converge_over_ssh(over_ssh, {"access_mfa_exempt_users": [{"name": "root", "addresses": ["172.24.77.1/32"]}],
+                                               "access_review_last_reviewed": "last spring"})
+    assert rc != 0 and "Ansible reaches this host by SSH" not in output, output[-3000:]
+    assert "access_review_last_reviewed" in output, output[-3000:]
     assert snapshot(hosts["mail"]) == before, "the host changed before the error"
