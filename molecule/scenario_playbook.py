@@ -47,3 +47,22 @@ def changed_tasks(result, host):
 def summary(result):
     """Per host: changed, failures and unreachable counts."""
     return {host: {key: stats[key] for key in ("changed", "failures", "unreachable")} for host, stats in result["stats"].items()}
+
+
+def check_first(tmp_path, host):
+    """Check mode before a check changes anything: {"before": tasks that would change HOST,
+    "before_rc": rc}. Anything in "before" means HOST is not converged (a seeded bad host):
+    the check then makes no change and fails through require_converged."""
+    rc, result = run_converge(tmp_path, "--check")
+    return {"before": changed_tasks(result, host), "before_rc": rc}
+
+
+def is_converged(found):
+    return found["before_rc"] == 0 and not found["before"]
+
+
+def require_converged(found):
+    """Fail the check when check_first found the host not converged."""
+    assert is_converged(found), (
+        "the host is not as the roles want it: check mode (rc %s) would change %s"
+        % (found["before_rc"], ", ".join(sorted(found["before"])) or "nothing, but failed"))

@@ -589,6 +589,15 @@ def override_words(value):
     return [word for word in re.split(r'[\s,]+', value) if word]
 
 
+def _plan_parameters(plan, key, param_changes):
+    """Plan -P (set) and -PX (remove) writes for one service's changed overrides."""
+    for name, change in param_changes.items():
+        if change['after'] is None:
+            plan['remove_params'].append('%s/%s' % (key, name))
+        else:
+            plan['set_params'].append('%s/%s=%s' % (key, name, change['after']))
+
+
 def compute_override_removals(current_services, current_params, listed_keys, overrides_absent):
     """Take OVERRIDES_ABSENT (prepared) off every current service whose key is not in LISTED_KEYS.
 
@@ -621,11 +630,7 @@ def compute_override_removals(current_services, current_params, listed_keys, ove
             # postconf -P refuses values with whitespace: rewrite the entry, other overrides kept.
             plan['entries'][key] = build_service_entry(dict(current, parameters=remaining))
         else:
-            for name, change in param_changes.items():
-                if change['after'] is None:
-                    plan['remove_params'].append('%s/%s' % (key, name))
-                else:
-                    plan['set_params'].append('%s/%s=%s' % (key, name, change['after']))
+            _plan_parameters(plan, key, param_changes)
         changes.append({'service': key, 'action': 'modified', 'before': service_line(current),
                         'after': service_line(current), 'parameters': param_changes})
     return plan, changes
@@ -729,11 +734,7 @@ def compute_service_changes(current_services, current_params, desired):
             # -M replaces the whole entry, -o overrides included.
             plan['entries'][key] = build_service_entry(svc)
         else:
-            for pname, change in param_changes.items():
-                if change['after'] is None:
-                    plan['remove_params'].append('%s/%s' % (key, pname))
-                else:
-                    plan['set_params'].append('%s/%s=%s' % (key, pname, change['after']))
+            _plan_parameters(plan, key, param_changes)
         changes.append({
             'service': key, 'action': 'modified', 'before': service_line(current), 'after': service_line(svc),
             'parameters': param_changes,

@@ -8,11 +8,11 @@ names the problem, and the host's packages and /etc must be exactly as they were
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 from host_state import snapshot
+from ssh_login import SSH_OPTIONS, authorize_root_key, remove_root_keys
 
 
 def public_key():
@@ -74,16 +74,11 @@ def test_bad_input_is_refused_before_any_change(hosts, before, case):
 def over_ssh(hosts, tmp_path_factory):
     """Reach the seeded host over SSH as root from the controller (172.24.77.1 on the campus
     bridge), with a key made for this run, so that the lock-out guard reads a real SSH_CONNECTION."""
-    assert shutil.which("ssh-keygen"), "ssh-keygen is needed on the controller"
-    key = tmp_path_factory.mktemp("ssh") / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     mail = hosts["mail"]
-    mail.check_output("install -d -m 0700 /root/.ssh && printf '%%s\\n' %s >> /root/.ssh/authorized_keys && "
-                      "chmod 600 /root/.ssh/authorized_keys" % json.dumps(key.with_suffix(".pub").read_text().strip()))
+    key = authorize_root_key(mail, tmp_path_factory.mktemp("ssh"))
     yield {"ansible_connection": "ssh", "ansible_host": "172.24.77.90", "ansible_user": "root",
-           "ansible_ssh_private_key_file": str(key),
-           "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}
-    mail.run("rm -f /root/.ssh/authorized_keys")
+           "ansible_ssh_private_key_file": str(key), "ansible_ssh_common_args": SSH_OPTIONS}
+    remove_root_keys(mail)
 
 
 def _converge_over_ssh(connection, extra):

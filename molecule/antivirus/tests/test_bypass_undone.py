@@ -18,7 +18,7 @@ reports changes: the checks fail there, and nothing is added or converged.
 import time
 
 import pytest
-from scenario_playbook import changed_tasks, run_converge, summary
+from scenario_playbook import changed_tasks, check_first, is_converged, require_converged, run_converge, summary
 from smtp_checks import wait_for
 
 from test_antivirus import delivered, held, marker
@@ -47,9 +47,8 @@ def _overrides(mail):
 def undone(hosts, tmp_path_factory):
     mail, campus = hosts["mail"], hosts["campus"]
     tmp_path = tmp_path_factory.mktemp("bypass")
-    rc, first = run_converge(tmp_path, "--check")
-    found = {"before": changed_tasks(first, HOST), "before_rc": rc}
-    if rc != 0 or found["before"]:
+    found = check_first(tmp_path, HOST)
+    if not is_converged(found):
         return found
     try:
         added = mail.run("postconf -M '%s' && postfix reload" % HAND_MADE)
@@ -84,9 +83,7 @@ def undone(hosts, tmp_path_factory):
 
 @pytest.mark.requirement("TM-04")
 def test_hand_made_milter_bypass_is_reported_and_undone(undone, record_property):
-    assert undone["before_rc"] == 0 and not undone["before"], (
-        "the host is not as the roles want it: check mode (rc %s) would change %s"
-        % (undone["before_rc"], ", ".join(sorted(undone["before"])) or "nothing, but failed"))
+    require_converged(undone)
     record_property("evidence", "hand-made %s: %r; EICAR through it delivered: %s; check mode: %s; after converge: %r; "
                     "EICAR then held: %s, delivered: %s (4xx before: %s)"
                     % (SERVICE, undone["hand_made"], undone["bypass_delivered"], undone["check"].get(TASK, "nothing")[:300],

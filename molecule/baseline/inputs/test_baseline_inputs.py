@@ -9,11 +9,11 @@ baseline_firewall_controller_address, which stands for the address Ansible conne
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 import host_state
+from ssh_login import SSH_OPTIONS, authorize_root_key, remove_root_keys
 
 CASES = {
     "controller-outside-admin-networks": (
@@ -79,17 +79,12 @@ def test_guard_says_when_it_has_no_address(hosts):
 def over_ssh(hosts, tmp_path_factory):
     """Reach the mail host over SSH from the controller (172.24.77.1 on the campus bridge),
     with a key made for this run, so that the guard reads a real SSH_CONNECTION."""
-    assert shutil.which("ssh-keygen"), "ssh-keygen is needed on the controller"
-    key = tmp_path_factory.mktemp("ssh") / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     mail = hosts["mail"]
-    mail.check_output("install -d -m 0700 /root/.ssh && printf '%%s\\n' %s >> /root/.ssh/authorized_keys && "
-                      "chmod 600 /root/.ssh/authorized_keys" % json.dumps(key.with_suffix(".pub").read_text().strip()))
+    key = authorize_root_key(mail, tmp_path_factory.mktemp("ssh"))
     yield ["-i", "172.24.77.80,", "-e", json.dumps({
-        "ansible_user": "root", "ansible_ssh_private_key_file": str(key),
-        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+        "ansible_user": "root", "ansible_ssh_private_key_file": str(key), "ansible_ssh_common_args": SSH_OPTIONS,
         "ansible_python_interpreter": "/usr/bin/python3"})]
-    mail.run("rm -f /root/.ssh/authorized_keys")
+    remove_root_keys(mail)
 
 
 def run_over_ssh(args, extra):
