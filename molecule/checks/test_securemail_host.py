@@ -9,9 +9,9 @@ are in molecule/securemail/tests.
 """
 
 import json
-import os
 
 import pytest
+from audit_expect import expected
 
 RECORD = "/etc/trusted-mail/securemail.json"
 GATE = "unix:/securemail/gate.sock"
@@ -81,7 +81,7 @@ def test_marked_mail_is_routed_to_the_secure_relay_only(mail, record):
     assert record["route"], "the Secure: route is turned off on this server (securemail_route_enabled: false)"
     # An audit (tm-audit) knows the relay from the inventory: the route must lead there, not
     # only to the relay the host's record names.
-    relay = json.loads(os.environ.get("TM_AUDIT_EXPECT") or "{}").get("securemail_relay") or record["relay"]
+    relay = expected("securemail_relay", record["relay"])
     assert record["relay"] == relay, "the record names the relay %s, the inventory %s" % (record["relay"], relay)
     conf = postconf(mail, "header_checks", "milter_header_checks")
     target = "FILTER securerelay:%s" % relay

@@ -618,14 +618,18 @@ def compute_override_removals(current_services, current_params, listed_keys, ove
             if words is None:
                 param_changes[name] = {'before': before, 'after': None}
                 continue
-            kept = [word for word in override_words(before) if word not in words]
-            if len(kept) < len(override_words(before)):
+            present = override_words(before)
+            kept = [word for word in present if word not in words]
+            if len(kept) < len(present):
                 param_changes[name] = {'before': before, 'after': ','.join(kept) or None}
         if not param_changes:
             continue
-        remaining = {name: value for name, value in params_now.items()
-                     if name not in param_changes or param_changes[name]['after'] is not None}
-        remaining.update({name: change['after'] for name, change in param_changes.items() if change['after'] is not None})
+        remaining = dict(params_now)
+        for name, change in param_changes.items():
+            if change['after'] is None:
+                del remaining[name]
+            else:
+                remaining[name] = change['after']
         if any(has_whitespace(value) for value in remaining.values()):
             # postconf -P refuses values with whitespace: rewrite the entry, other overrides kept.
             plan['entries'][key] = build_service_entry(dict(current, parameters=remaining))

@@ -23,9 +23,10 @@ import pytest
 from scenario_playbook import changed_tasks, check_first, is_converged, require_converged, run_converge, summary
 from smtp_checks import tag, wait_for
 
+from test_relay import sink_has
+
 HOST = "tm-mta-mail"
 SERVER_CAMPUS = "172.24.77.10"
-SINK_DIR = "/var/tmp/sink"
 MASTER_PID = "sed -n 1p /var/spool/postfix/pid/master.pid"
 
 # Run on the campus client as a transient unit: opens the session, says so, waits for
@@ -98,8 +99,7 @@ def applied(hosts, tmp_path_factory):
         wait_for(lambda: campus.file(work + ".json").exists, 120, 0.5)
         outcome = campus.run("cat %s.json" % work)
         found["session"] = json.loads(outcome.stdout) if outcome.rc == 0 else {"error": "no result: %s" % outcome.stderr}
-        found["delivered"] = "data" in found["session"] and wait_for(
-            lambda: campus.run("grep -rlF %s %s" % (marker, SINK_DIR)).rc == 0, 60)
+        found["delivered"] = "data" in found["session"] and sink_has(campus, marker, 60)
         found["greeting"] = campus.run("python3 -c %s" % shlex.quote(_GREETING)).stdout.strip()
         found["expected_greeting"] = banner.replace("$myhostname", "mail.tm-test.stanford.edu")
 
