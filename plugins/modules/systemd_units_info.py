@@ -21,6 +21,9 @@ description:
     systemd only for a unit that is not (a condition on RV(enabled_active), see the examples).
     One M(ansible.builtin.systemd_service) run per unit costs a module run each time, even when
     nothing changes.
+  - An action plugin sends the C(systemctl show) command through the connection and parses its
+    output on the controller, so no module runs on the host (see
+    M(stanford.trusted_mail.read_command) for what a module run costs).
   - Changes nothing on the host.
 author:
   - Stanford trusted_mail maintainers
@@ -34,14 +37,24 @@ options:
     elements: str
     required: true
 attributes:
+  action:
+    support: full
+    description: An action plugin does the work; there is no module code.
+  async:
+    support: none
+  become:
+    support: full
   check_mode:
     support: full
     description:
       - The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
-  - Needs systemd as the init system (C(systemctl show) must work).
+  - Needs systemd as the init system (C(systemctl show) must work), and a POSIX shell as the
+    connection's shell.
 seealso:
   - module: ansible.builtin.systemd_service
   - module: ansible.builtin.service_facts
@@ -88,52 +101,3 @@ enabled_active:
   elements: str
   sample: [ssh.service]
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-PROPERTIES = {"LoadState": "load", "UnitFileState": "enabled", "ActiveState": "active"}
-
-
-def parse_show(text, units):
-    """Map each of UNITS to its properties from ``systemctl show``'s output, one block per unit in order."""
-    blocks = text.strip("\n").split("\n\n") if text.strip() else []
-    if len(blocks) != len(units):
-        raise ValueError("systemctl show returned %d blocks for %d units" % (len(blocks), len(units)))
-    states = {}
-    for unit, block in zip(units, blocks):
-        values = dict.fromkeys(PROPERTIES.values(), "")
-        for line in block.splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key in PROPERTIES:
-                values[PROPERTIES[key]] = value
-        states[unit] = values
-    return states
-
-
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(units=dict(type="list", elements="str", required=True)),
-        supports_check_mode=True,
-    )
-    units = module.params["units"]
-    bad = [unit for unit in units if not unit or unit.startswith("-") or "\n" in unit]
-    if bad:
-        module.fail_json(msg="not unit names: %s" % ", ".join(repr(unit) for unit in bad))
-    if not units:
-        module.exit_json(changed=False, units={}, enabled_active=[])
-    systemctl = module.get_bin_path("systemctl", required=True)
-    rc, out, err = module.run_command(
-        [systemctl, "show", "--property=" + ",".join(PROPERTIES), "--"] + units,
-        environ_update={"LC_ALL": "C", "SYSTEMD_PAGER": ""})
-    if rc != 0:
-        module.fail_json(msg="systemctl show failed (is systemd the init system?): %s" % (err or out).strip(), rc=rc)
-    try:
-        states = parse_show(out, units)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc), stdout=out)
-    enabled_active = [unit for unit in units if states[unit]["enabled"] == "enabled" and states[unit]["active"] == "active"]
-    module.exit_json(changed=False, units=states, enabled_active=enabled_active)
-
-
-if __name__ == "__main__":
-    main()
