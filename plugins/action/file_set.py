@@ -7,13 +7,21 @@
 Reads ``src`` files and renders ``template`` templates on the controller, turns every file into
 ``content`` and runs the module once. No remote temporary directory is created (with pipelining
 on, none is needed at all).
+
+Before that, one command sent through the connection reads the type, mode, owner, group and
+SHA-256 of every listed path. When every directory and file is already as listed, the result
+is the one the module would return for that case, and the module is not run (a module run
+costs about 0.2 s of the host's CPU before it starts). Anything else, including anything this
+read cannot decide, goes to the module, which alone changes the host.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import os
+import re
 
 from jinja2.defaults import (
     BLOCK_END_STRING,
@@ -28,6 +36,8 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import run_argv
+
 try:  # ansible-core >= 2.19, the same calls ansible.builtin.template makes
     from ansible.template import trust_as_template
     from ansible._internal._templating import _template_vars
@@ -40,6 +50,37 @@ MODULE = 'stanford.trusted_mail.file_set'
 SOURCES = ('content', 'src', 'template')
 FILE_KEYS = frozenset(('dest', 'mode', 'owner', 'group', 'validate') + SOURCES)
 DIR_KEYS = frozenset(('path', 'mode', 'owner', 'group', 'only_if_missing'))
+MODE_RE = re.compile(r'^[0-7]{3,4}$')
+# One line per path: type|mode|uid|gid|user|group|sha256 (- for anything but a regular file),
+# or "missing". stat does not follow a symbolic link, so one is never taken for its target.
+READ_STATE = (
+    'for p do if [ -e "$p" ] || [ -h "$p" ]; then s=$(stat -c "%F|%a|%u|%g|%U|%G" -- "$p") || exit 1; h=-; '
+    'if [ -f "$p" ] && [ ! -h "$p" ]; then h=$(sha256sum -- "$p") || exit 1; h=${h%% *}; fi; '
+    'printf "%s|%s\\n" "$s" "$h"; else echo missing; fi; done'
+)
+
+
+def _owned(entry, uid, user, key):
+    """Whether the owner (or group) KEY of ENTRY is the one read: by name, or by numeric ID."""
+    wanted = entry.get(key, 'root')
+    return wanted == user or (wanted.isdigit() and wanted == uid)
+
+
+def _matches(entry, line, is_dir):
+    """Whether the state LINE read for ENTRY is what the module would leave unchanged."""
+    fields = line.split('|')
+    if len(fields) != 7:
+        return False
+    kind, mode, uid, gid, user, group, digest = fields
+    if is_dir:
+        if kind != 'directory':
+            return False
+        if entry.get('only_if_missing'):
+            return True
+    elif kind not in ('regular file', 'regular empty file') or \
+            digest != hashlib.sha256(entry['content'].encode('utf-8')).hexdigest():
+        return False
+    return int(mode, 8) == int(entry['mode'], 8) and _owned(entry, uid, user, 'owner') and _owned(entry, gid, group, 'group')
 
 
 class ActionModule(ActionBase):
@@ -54,11 +95,40 @@ class ActionModule(ActionBase):
         del tmp
         try:
             module_args = self._module_args(task_vars)
+            if self._unchanged(module_args):
+                directories = module_args.get('directories') or []
+                files = module_args.get('files') or []
+                result.update(changed=False, changed_paths=[],
+                              directories=[{'path': entry['path'], 'state': 'unchanged'} for entry in directories],
+                              files=[{'path': entry['dest'], 'state': 'unchanged'} for entry in files])
+                if self._task.diff:
+                    result['diff'] = []
+                return result
             result.update(self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars))
             return result
         finally:
             # Only there when pipelining is off: then _execute_module needed one for the module.
             self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    # -- the read that can spare the module run ----------------------------------
+
+    def _unchanged(self, module_args):
+        """Whether every listed directory and file is already as listed (then the module would change nothing)."""
+        directories = module_args.get('directories') or []
+        files = module_args.get('files') or []
+        entries = [(entry, entry['path'], True) for entry in directories] + [(entry, entry['dest'], False) for entry in files]
+        paths = [path for _, path, _ in entries]
+        if not entries or len(set(paths)) != len(paths):
+            return False
+        for entry, path, _ in entries:
+            if '\n' in path or not MODE_RE.match(entry['mode']) or \
+                    not all(isinstance(entry.get(key, 'root'), str) for key in ('owner', 'group')):
+                return False
+        done = run_argv(self, ['sh', '-c', READ_STATE, 'sh'] + paths, environment={'LC_ALL': 'C'})
+        lines = done['stdout'].split('\n') if done['stdout'] else []
+        if done['rc'] != 0 or len(lines) != len(entries):
+            return False
+        return all(_matches(entry, line, is_dir) for (entry, _, is_dir), line in zip(entries, lines))
 
     # -- argument handling -------------------------------------------------
 

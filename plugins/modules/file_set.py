@@ -139,6 +139,10 @@ attributes:
     description:
       - The action plugin reads O(files[].src) and renders O(files[].template) on the controller
         and then runs the module once, without a remote temporary directory when pipelining is on.
+      - Before that, it reads the type, mode, owner, group and SHA-256 of every listed path with
+        one command sent through the connection (POSIX shell, C(stat) and C(sha256sum) on the
+        host). When every directory and file is already as listed, the task returns what the
+        module would return (all C(unchanged)) without running the module.
   check_mode:
     support: full
     description:

@@ -347,12 +347,19 @@ def test_one_module_execution_without_remote_tmp_and_content_hidden(project):
 """)
     output = project.run('-vvv')
     execs = module_execs(output)
-    assert len(execs) == 1, output
-    assert 'python' in execs[0]
+    # The state read (a shell command, no module), then the one module run.
+    assert len(execs) == 2, output
+    assert 'sha256sum' in execs[0] and 'python' not in execs[0]
+    assert 'python' in execs[1]
     assert 'mkdir' not in output and 'PUT ' not in output
     assert 'hunter2-secret' not in output
     assert '"content": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in output
     assert (project.out / 'secret.conf').read_bytes() == b'password = hunter2-secret\nsecond = line\n'
+    # Nothing to change: the read alone decides, no module runs.
+    output = project.run('-vvv')
+    execs = module_execs(output)
+    assert len(execs) == 1 and 'sha256sum' in execs[0], output
+    assert 'hunter2-secret' not in output
     # The same with pipelining off: the module needs a remote temporary directory, cleaned up.
     project.env['ANSIBLE_PIPELINING'] = 'false'
     os.unlink(str(project.out / 'secret.conf'))
