@@ -16,6 +16,9 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import check_argv, run_argv
 
 NAME = 'read_command'
+# Messages and formats in English whatever locale the connection brings (the task's
+# environment keyword can still set another).
+ENV = {'LC_ALL': 'C'}
 
 
 class ActionModule(ActionBase):
@@ -30,7 +33,7 @@ class ActionModule(ActionBase):
         del tmp
         argv = check_argv(self._task.args.get('argv'), NAME)
         # Read-only by contract, so it runs in check mode too (the reads decide what check mode reports).
-        result.update(run_argv(self, argv))
+        result.update(run_argv(self, argv, environment=ENV))
         result['cmd'] = argv
         result['changed'] = False
         if result['rc'] != 0:

@@ -25,15 +25,22 @@ STATES = ('started', 'stopped', 'restarted', 'reloaded')
 STATUS = ('LoadState', 'UnitFileState', 'ActiveState')
 # UnitFileState values systemd_service takes for "enabled": what `systemctl is-enabled`
 # answers with exit code 0, less enabled-runtime, indirect and alias (enabled anew).
-ENABLED = ('enabled', 'static', 'generated', 'transient')
+# A generated unit (a SysV script) is asked with is-enabled, as systemd_service does.
+ENABLED = ('enabled', 'static', 'transient')
 RUNNING = ('active', 'activating')
 ENV = {'LC_ALL': 'C', 'SYSTEMD_PAGER': ''}
 
 
-def plan(status, enabled, state):
-    """The systemctl verbs (in order) that bring a unit with STATUS to ENABLED and STATE."""
+def plan(status, enabled, state, is_enabled=None):
+    """The systemctl verbs (in order) that bring a unit with STATUS to ENABLED and STATE.
+
+    IS_ENABLED is what `systemctl is-enabled` said of a generated unit, as (rc, output).
+    """
     verbs = []
-    if enabled is not None and (status.get('UnitFileState') in ENABLED) != enabled:
+    now_enabled = status.get('UnitFileState') in ENABLED
+    if is_enabled is not None:
+        now_enabled = is_enabled[0] == 0 and is_enabled[1] not in ('enabled-runtime', 'indirect', 'alias')
+    if enabled is not None and now_enabled != enabled:
         verbs.append('enable' if enabled else 'disable')
     if state is not None:
         active = status.get('ActiveState', '')
@@ -102,11 +109,13 @@ class ActionModule(ActionBase):
         if enabled is None and state is None:
             return result
         if status.get('LoadState') in (None, '', 'not-found'):
-            if check_mode:
-                # As systemd_service: an earlier task of the run would have installed it.
-                return dict(result, changed=True, msg='%s not found on the host, assuming it will exist on a full run' % name)
+            # As systemd_service, in check mode too.
             raise AnsibleActionFail('%s: could not find the requested unit %s on the host' % (NAME, name))
-        verbs = plan(status, enabled, state)
+        is_enabled = None
+        if enabled is not None and status.get('UnitFileState') == 'generated':
+            done = run_argv(self, ['systemctl', 'is-enabled', '--', name], environment=ENV)
+            is_enabled = (done['rc'], done['stdout'].strip())
+        verbs = plan(status, enabled, state, is_enabled)
         if enabled is not None:
             result['enabled'] = enabled
         if state is not None:

@@ -25,7 +25,11 @@ description:
     changes the host belongs in a module.
   - Every word of O(argv) is quoted for the POSIX shell, so no word is split, globbed or
     expanded. To use shell syntax, run a shell explicitly (C(argv=[sh, -c, "..."])).
-  - The task's C(environment) keyword and C(become) apply as they do to modules.
+  - The command runs with C(LC_ALL=C), so that messages and formats do not depend on the
+    locale the connection brings; the task's C(environment) keyword can set another. C(become)
+    applies as it does to modules.
+  - Over the C(ssh) connection the command gets no terminal (as a module run gets none), so
+    its standard error and output stay apart and its line ends are not rewritten.
 author:
   - Stanford trusted_mail maintainers
 options:

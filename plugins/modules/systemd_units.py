@@ -21,8 +21,7 @@ description:
     M(stanford.trusted_mail.read_command)).
   - Reads the unit with one C(systemctl show), then runs only the C(systemctl) commands needed,
     C(enable) or C(disable) first, then C(start), C(stop), C(restart) or C(reload).
-  - Only units of the system manager; no masking, no user scope, no SysV scripts without a
-    systemd unit.
+  - Only units of the system manager; no masking, no user scope.
 author:
   - Stanford trusted_mail maintainers
 options:
@@ -33,9 +32,10 @@ options:
     required: true
   enabled:
     description:
-      - Whether the unit starts at boot. C(static), C(generated) and C(transient) units count
-        as enabled; C(enabled-runtime), C(indirect) and C(alias) units are enabled anew, as
-        M(ansible.builtin.systemd_service) does.
+      - Whether the unit starts at boot. C(static) and C(transient) units count as enabled;
+        C(enabled-runtime), C(indirect) and C(alias) units are enabled anew, as
+        M(ansible.builtin.systemd_service) does. For a C(generated) unit (a SysV script) C(systemctl
+        is-enabled) is asked, as that module does.
     type: bool
   state:
     description:
@@ -61,8 +61,8 @@ attributes:
   check_mode:
     support: full
     description:
-      - Reports what would be done. A unit the host does not know yet is reported as changed,
-        as M(ansible.builtin.systemd_service) does, assuming an earlier task would install it.
+      - Reports what would be done. A unit the host does not know fails the task, in check mode
+        too, as with M(ansible.builtin.systemd_service).
   connection:
     support: full
   diff_mode:

@@ -47,15 +47,25 @@ def run_argv(action, argv, environment=None):
     ends at the end of the output are cut; output that is not UTF-8 is decoded with
     replacement characters.
     """
-    shell = action._connection._shell
+    connection = action._connection
     parts = []
     if environment:
-        parts.append(shell.env_prefix(**environment))
+        parts.append(connection._shell.env_prefix(**environment))
     task_environment = action._compute_environment_string()
     if task_environment:
         parts.append(task_environment)
     parts.append(' '.join(shlex.quote(word) for word in argv))
-    result = action._low_level_execute_command(' '.join(parts))
+    # The ssh connection gives a command without input a terminal (-tt) unless told not to:
+    # its output would come back with CRLF line ends and stderr mixed into stdout. Modules
+    # never get one (their code goes in on stdin), so neither do these commands.
+    tty = connection.has_option('use_tty') and connection.get_option('use_tty')
+    if tty:
+        connection.set_option('use_tty', False)
+    try:
+        result = action._low_level_execute_command(' '.join(parts))
+    finally:
+        if tty:
+            connection.set_option('use_tty', tty)
     for stream in ('stdout', 'stderr'):
         text = result[stream].rstrip('\r\n')
         result[stream] = text

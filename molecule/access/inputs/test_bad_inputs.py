@@ -12,7 +12,6 @@ import subprocess
 
 import pytest
 from host_state import snapshot
-from ssh_login import SSH_OPTIONS, authorize_root_key, remove_root_keys
 
 
 def public_key():
@@ -68,17 +67,6 @@ def test_bad_input_is_refused_before_any_change(hosts, before, case):
     assert run.returncode != 0, "the run accepted %s:\n%s" % (case, run.stdout[-2000:])
     assert expected in output, "the error does not say what is wrong (%r):\n%s" % (expected, output[-3000:])
     assert snapshot(hosts["mail"]) == before, "the host changed before the error"
-
-
-@pytest.fixture(scope="module")
-def over_ssh(hosts, tmp_path_factory):
-    """Reach the seeded host over SSH as root from the controller (172.24.77.1 on the campus
-    bridge), with a key made for this run, so that the lock-out guard reads a real SSH_CONNECTION."""
-    mail = hosts["mail"]
-    key = authorize_root_key(mail, tmp_path_factory.mktemp("ssh"))
-    yield {"ansible_connection": "ssh", "ansible_host": "172.24.77.90", "ansible_user": "root",
-           "ansible_ssh_private_key_file": str(key), "ansible_ssh_common_args": SSH_OPTIONS}
-    remove_root_keys(mail)
 
 
 def _converge_over_ssh(connection, extra):

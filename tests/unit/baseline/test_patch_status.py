@@ -108,3 +108,14 @@ def test_a_reboot_flag_from_after_the_last_boot_starts_its_own_clock():
     assert ps.reboot_pending_since(old, T0 + 20 * DAY, booted=T0 + 10 * DAY) == T0 + 20 * DAY
     assert ps.reboot_pending_since(old, T0 + 20 * DAY, booted=T0 - DAY) == T0
     assert ps.reboot_pending_since(old, None, booted=0) is None
+
+
+def test_a_security_update_does_not_inherit_the_clock_of_an_ordinary_one(host):
+    host.report(T0, [update('openssl', False)])
+    report = host.report(T0 + 30 * DAY, [update('openssl', True, '3')])
+    assert report['security_updates'][0]['first_seen'] == T0 + 30 * DAY and report['overdue'] == []
+
+
+def test_a_first_seen_that_is_not_a_number_is_ignored(host):
+    host.state.write_text(json.dumps({'security_updates': [{'package': 'openssl', 'first_seen': True}]}))
+    assert host.report(T0, [update('openssl', True)])['security_updates'][0]['first_seen'] == T0

@@ -29,6 +29,7 @@ def status(unit_file='enabled', active='active', load='loaded'):
     ('enabled', 'active', True, 'started', []),
     ('disabled', 'inactive', True, 'started', ['enable', 'start']),
     ('static', 'activating', True, 'started', []),
+    ('generated', 'active', True, None, ['enable']),
     ('enabled-runtime', 'active', True, None, ['enable']),
     ('indirect', 'active', True, None, ['enable']),
     ('alias', 'active', True, None, ['enable']),
@@ -48,9 +49,10 @@ def test_plan_decides_as_systemd_service(unit_file, active, enabled, state, verb
 class Host:
     """Answers systemctl commands like a host whose unit has STATUS; records what was run."""
 
-    def __init__(self, unit_status, fail_verb=None):
+    def __init__(self, unit_status, fail_verb=None, is_enabled=(0, 'enabled')):
         self.status = unit_status
         self.fail_verb = fail_verb
+        self.is_enabled = is_enabled
         self.commands = []
 
     def __call__(self, action, argv, environment=None):
@@ -59,6 +61,8 @@ class Host:
         if argv[1] == 'show':
             out = '\n'.join('%s=%s' % item for item in self.status.items())
             return dict(rc=0, stdout=out, stderr='')
+        if argv[1] == 'is-enabled':
+            return dict(rc=self.is_enabled[0], stdout=self.is_enabled[1], stderr='')
         if argv[1] == self.fail_verb:
             return dict(rc=1, stdout='', stderr='Job for x.service failed.')
         return dict(rc=0, stdout='', stderr='')
@@ -95,9 +99,15 @@ class TestAction:
         with pytest.raises(AnsibleActionFail, match='could not find the requested unit nothere'):
             run({'name': 'nothere', 'state': 'started'}, Host(status('', 'inactive', 'not-found')))
 
-    def test_unknown_unit_in_check_mode_is_assumed_installed_earlier(self):
-        result = run({'name': 'nothere', 'state': 'started'}, Host(status('', 'inactive', 'not-found')), check_mode=True)
-        assert result['changed'] and 'assuming it will exist' in result['msg']
+    def test_unknown_unit_fails_in_check_mode_too(self):
+        with pytest.raises(AnsibleActionFail, match='could not find the requested unit nothere'):
+            run({'name': 'nothere', 'state': 'started'}, Host(status('', 'inactive', 'not-found')), check_mode=True)
+
+    @pytest.mark.parametrize('rc, answer, verbs', [(0, 'enabled', []), (1, 'disabled', ['enable']), (0, 'alias', ['enable'])])
+    def test_a_generated_unit_is_asked_with_is_enabled(self, rc, answer, verbs):
+        host = Host(status('generated', 'active'), is_enabled=(rc, answer))
+        result = run({'name': 'exim4', 'enabled': True}, host)
+        assert ['is-enabled', '--', 'exim4'] in host.commands and result['actions'] == verbs
 
     def test_failed_start_fails_with_systemctl_message(self):
         with pytest.raises(AnsibleActionFail, match=r'systemctl start -- x failed \(rc 1\): Job for x.service failed'):
