@@ -50,7 +50,9 @@ def test_reads_and_unit_changes_over_ssh(over_ssh, tmp_path):
     env.update(ANSIBLE_CONFIG=str(config), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
     run = subprocess.run(
         ["ansible-playbook", "-i", "%s," % host, str(playbook),
-         "-e", json.dumps(dict(over_ssh, ansible_python_interpreter="/usr/bin/python3"))],
+         # LogLevel=ERROR: ssh's own notice about the host key would be on stderr too.
+         "-e", json.dumps(dict(over_ssh, ansible_python_interpreter="/usr/bin/python3",
+                               ansible_ssh_common_args=over_ssh["ansible_ssh_common_args"] + " -o LogLevel=ERROR"))],
         capture_output=True, text=True, cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], check=False, env=env)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     tasks = json.loads(run.stdout)["plays"][0]["tasks"]
