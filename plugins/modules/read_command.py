@@ -40,25 +40,13 @@ options:
     elements: str
     required: true
 attributes:
-  action:
-    support: full
-    description: An action plugin does the work; there is no module code.
-  async:
-    support: none
-  become:
-    support: full
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     description: The command runs in check mode too; it must only read.
-  connection:
-    support: full
   diff_mode:
     support: none
-  platform:
-    platforms: posix
-    description: The connection's shell must be a POSIX shell (C(sh)).
+extends_documentation_fragment:
+  - stanford.trusted_mail.host_command
 notes:
   - A non-zero exit code fails the task, as with M(ansible.builtin.command); use C(failed_when)
     to accept other codes.

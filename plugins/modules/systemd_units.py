@@ -49,26 +49,15 @@ options:
     type: bool
     default: false
 attributes:
-  action:
-    support: full
-    description: An action plugin does the work; there is no module code.
-  async:
-    support: none
-  become:
-    support: full
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     description:
       - Reports what would be done. A unit the host does not know fails the task, in check mode
         too, as with M(ansible.builtin.systemd_service).
-  connection:
-    support: full
   diff_mode:
     support: none
-  platform:
-    platforms: posix
+extends_documentation_fragment:
+  - stanford.trusted_mail.host_command
 notes:
   - The connection's shell must be a POSIX shell, and systemd the init system.
 seealso:

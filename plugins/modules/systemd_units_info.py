@@ -37,21 +37,14 @@ options:
     elements: str
     required: true
 attributes:
-  action:
-    support: full
-    description: An action plugin does the work; there is no module code.
-  async:
-    support: none
-  become:
-    support: full
   check_mode:
     support: full
     description:
       - The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
+extends_documentation_fragment:
+  - stanford.trusted_mail.host_command
 notes:
   - Needs systemd as the init system (C(systemctl show) must work), and a POSIX shell as the
     connection's shell.

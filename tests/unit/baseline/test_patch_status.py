@@ -7,27 +7,16 @@ from a real state file, as the daily timer does. Against a real apt (a local rep
 a -security origin) it runs in the baseline scenario.
 """
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 
 import pytest
+from script_module import load_script
 
-SCRIPT = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'baseline', 'files', 'patch-status')
 DAY = 86400
 T0 = 1_800_000_000
 
-
-def load():
-    loader = importlib.machinery.SourceFileLoader('patch_status', SCRIPT)
-    spec = importlib.util.spec_from_loader('patch_status', loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-ps = load()
+ps = load_script('patch_status', 'roles', 'baseline', 'files', 'patch-status')
 
 
 def update(name, security, candidate='2'):

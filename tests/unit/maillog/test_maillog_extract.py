@@ -9,26 +9,16 @@ scenario (molecule/maillog/tests/test_export.py).
 """
 
 import gzip
-import importlib.machinery
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 import time
 
-SCRIPT = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'maillog', 'files', 'maillog-extract')
+from script_module import load_script, script_path
 
-
-def load():
-    loader = importlib.machinery.SourceFileLoader('maillog_extract', SCRIPT)
-    spec = importlib.util.spec_from_loader('maillog_extract', loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-extract = load()
+SCRIPT = script_path('roles', 'maillog', 'files', 'maillog-extract')
+extract = load_script('maillog_extract', 'roles', 'maillog', 'files', 'maillog-extract')
 DAY = 86400
 
 
