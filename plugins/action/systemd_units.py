@@ -18,7 +18,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import run_argv
-from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.systemd_units import bad_unit_names
+from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.systemd_units import SYSTEMCTL_ENV as ENV, bad_unit_names
 
 NAME = 'systemd_units'
 STATES = ('started', 'stopped', 'restarted', 'reloaded')
@@ -28,7 +28,6 @@ STATUS = ('LoadState', 'UnitFileState', 'ActiveState')
 # A generated unit (a SysV script) is asked with is-enabled, as systemd_service does.
 ENABLED = ('enabled', 'static', 'transient')
 RUNNING = ('active', 'activating')
-ENV = {'LC_ALL': 'C', 'SYSTEMD_PAGER': ''}
 
 
 def plan(status, enabled, state, is_enabled=None):

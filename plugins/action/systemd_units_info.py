@@ -16,6 +16,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import run_argv
 from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.systemd_units import (
+    SYSTEMCTL_ENV,
     bad_unit_names,
     enabled_active,
     parse_show,
@@ -45,7 +46,7 @@ class ActionModule(ActionBase):
         if not units:
             return result
         # Read-only, so it runs in check mode too.
-        done = run_argv(self, show_argv(units), environment={'LC_ALL': 'C', 'SYSTEMD_PAGER': ''})
+        done = run_argv(self, show_argv(units), environment=SYSTEMCTL_ENV)
         if done['rc'] != 0:
             return dict(result, failed=True, rc=done['rc'],
                         msg='systemctl show failed (is systemd the init system?): %s' % (done['stderr'] or done['stdout']).strip())

@@ -10,6 +10,8 @@ __metaclass__ = type
 
 # systemctl property -> key in the result
 PROPERTIES = {"LoadState": "load", "UnitFileState": "enabled", "ActiveState": "active"}
+# The environment of every systemctl command the actions send: plain output, no pager.
+SYSTEMCTL_ENV = {"LC_ALL": "C", "SYSTEMD_PAGER": ""}
 
 
 def bad_unit_names(units):
