@@ -36,7 +36,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import run_argv
+from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import READ_ENV, run_argv
 
 try:  # ansible-core >= 2.19, the same calls ansible.builtin.template makes
     from ansible.template import trust_as_template
@@ -124,7 +124,7 @@ class ActionModule(ActionBase):
             if '\n' in path or not MODE_RE.match(entry['mode']) or \
                     not all(isinstance(entry.get(key, 'root'), str) for key in ('owner', 'group')):
                 return False
-        done = run_argv(self, ['sh', '-c', READ_STATE, 'sh'] + paths, environment={'LC_ALL': 'C'})
+        done = run_argv(self, ['sh', '-c', READ_STATE, 'sh'] + paths, environment=READ_ENV)
         lines = done['stdout'].split('\n') if done['stdout'] else []
         if done['rc'] != 0 or len(lines) != len(entries):
             return False

@@ -13,12 +13,9 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import check_argv, run_argv
+from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import READ_ENV, check_argv, run_argv
 
 NAME = 'read_command'
-# Messages and formats in English whatever locale the connection brings (the task's
-# environment keyword can still set another).
-ENV = {'LC_ALL': 'C'}
 
 
 class ActionModule(ActionBase):
@@ -33,7 +30,7 @@ class ActionModule(ActionBase):
         del tmp
         argv = check_argv(self._task.args.get('argv'), NAME)
         # Read-only by contract, so it runs in check mode too (the reads decide what check mode reports).
-        result.update(run_argv(self, argv, environment=ENV))
+        result.update(run_argv(self, argv, environment=READ_ENV))
         result['cmd'] = argv
         result['changed'] = False
         if result['rc'] != 0:

@@ -18,11 +18,16 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.host_command import run_argv
-from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.systemd_units import SYSTEMCTL_ENV as ENV, bad_unit_names
+from ansible_collections.stanford.trusted_mail.plugins.plugin_utils.systemd_units import (
+    PROPERTIES,
+    SYSTEMCTL_ENV as ENV,
+    bad_unit_names,
+)
 
 NAME = 'systemd_units'
 STATES = ('started', 'stopped', 'restarted', 'reloaded')
-STATUS = ('LoadState', 'UnitFileState', 'ActiveState')
+# The properties systemd_units_info reads, returned under systemctl's own names.
+STATUS = tuple(PROPERTIES)
 # UnitFileState values systemd_service takes for "enabled": what `systemctl is-enabled`
 # answers with exit code 0, less enabled-runtime, indirect and alias (enabled anew).
 # A generated unit (a SysV script) is asked with is-enabled, as systemd_service does.

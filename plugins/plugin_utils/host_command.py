@@ -4,12 +4,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run a command on the managed host through the connection, without a module run.
 
-Shared by the action plugins that only read the host (read_command, systemd_units_info). A
-module run costs ansible-core about 0.2 s of the host's CPU before the module does anything
-(Python compiles ``ansible.module_utils`` from the module's zip on every run); a command sent
-through the connection costs what the connection costs, a few milliseconds over a persistent
-SSH connection. Nothing here is meant for commands that change the host: those belong in
-modules, with check mode and diff support.
+Shared by the actions that read the host (read_command, systemd_units_info, file_set's read
+before its module) and by systemd_units, whose only changes are systemctl verbs it decides on
+the controller (check mode runs none of them). A module run costs ansible-core about 0.2 s
+of the host's CPU before the module does anything (Python compiles ``ansible.module_utils``
+from the module's zip on every run); a command sent through the connection costs what the
+connection costs, a few milliseconds over a persistent SSH connection. Other changes to the
+host belong in modules, with check mode and diff support.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +20,10 @@ __metaclass__ = type
 import shlex
 
 from ansible.errors import AnsibleActionFail
+
+# The environment of the reads: messages and formats in English whatever locale the
+# connection brings (a task's environment keyword can still set another).
+READ_ENV = {'LC_ALL': 'C'}
 
 
 def check_argv(argv, plugin):
