@@ -154,6 +154,11 @@ notes:
     that Postfix reports as C(unused parameter) (for example a typo, or a C($mua_...) parameter not
     referenced yet) are read from that warning, so they are still managed idempotently.
   - Requires Postfix 3.0 or later (C(-M), C(-P), C(-X) and the C({name=value}) syntax).
+  - After it changed C(main.cf), the module dates the file's modification time 2 seconds back
+    (but always later than the time it had). Postfix commands read a C(main.cf) modified within about the
+    last second again and again until it is older, in case it is still being written; C(postconf
+    -e) has already replaced it whole, so the first Postfix command after a change (a handler's
+    C(newaliases) or C(postfix check)) would only wait, 1 to 2 seconds.
 requirements:
   - Postfix (the C(postconf) command) on the managed host.
 seealso:
@@ -266,6 +271,7 @@ diff:
 
 import os  # noqa: E402
 import re  # noqa: E402
+import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
@@ -280,6 +286,8 @@ FIELD_NAMES = ('private', 'unprivileged', 'chroot', 'wakeup', 'process_limit')
 UNMANAGEABLE_MAIN = ('config_directory',)
 
 NOT_INSTALLED_MSG = 'postconf not found: install Postfix first'
+# How far back main.cf's modification time is dated after a change (see cool_down).
+COOL_DOWN_SECONDS = 2
 
 _N_LINE_RE = re.compile(r'^(?P<name>[A-Za-z0-9_]+)\s*=\s?(?P<value>.*)$')
 _P_LINE_RE = re.compile(r'^(?P<name>[^/\s]+)/(?P<type>[^/\s]+)/(?P<param>[^/=\s]+)\s*=\s?(?P<value>.*)$')
@@ -813,6 +821,21 @@ class Postconf:
         return services, params
 
 
+def cool_down(path, previous_mtime, now=None):
+    """Date PATH's modification time COOL_DOWN_SECONDS back, but always later than PREVIOUS_MTIME
+    (what it was before the change), so tools that compare times still see a change.
+
+    Postfix reads main.cf again and again (every 0.3 s) while its modification time is within
+    about a second of the read, in case it is still being written (load_file in Postfix's
+    util library). postconf -e has replaced the file whole (a rename), so the next Postfix
+    command would only wait: 1 to 2 seconds for the first one after a change, measured.
+    """
+    now = time.time() if now is None else now
+    mtime = max(previous_mtime + 0.001, now - COOL_DOWN_SECONDS)
+    if os.stat(path).st_mtime > mtime:
+        os.utime(path, (os.stat(path).st_atime, mtime))
+
+
 def _fail(module, msg, **kwargs):
     module.fail_json(msg=msg, **kwargs)
 
@@ -870,10 +893,13 @@ def run_module(module):
         result['diff'] = build_diff(main_changes, service_changes, config_dir)
 
     if result['changed'] and not module.check_mode:
+        main_before = os.stat(main_cf).st_mtime
         if to_set:
             postconf.run(['-e'] + ['%s=%s' % item for item in to_set.items()], result)
         if to_remove:
             postconf.run(['-X'] + to_remove, result)
+        if to_set or to_remove:
+            cool_down(main_cf, main_before)
         if plan['remove']:
             postconf.run(['-MX'] + plan['remove'], result)
         if plan['entries']:

@@ -17,6 +17,7 @@ import json
 import os
 import pwd
 import re
+import stat
 import subprocess
 import sys
 
@@ -366,6 +367,41 @@ def test_one_module_execution_without_remote_tmp_and_content_hidden(project):
     output = project.run('-vvv')
     assert 'rm -f -r' in output
     assert 'hunter2-secret' not in output
+
+
+@pytest.mark.skipif(not os.path.exists('/usr/bin/python3'), reason='needs /usr/bin/python3')
+def test_the_direct_run_sends_the_module_code_without_ansiballz(project, tmp_path):
+    """With pipelining, the file_set code and its driver go to the interpreter as they are.
+
+    The interpreter here is a wrapper that keeps a copy of each program it is sent and runs the
+    system Python, which has no Ansible installed: the run needs nothing of Ansible on the host.
+    """
+    sent = tmp_path / 'sent'
+    sent.mkdir()
+    wrapper = tmp_path / 'python-wrapper'
+    wrapper.write_text('#!/bin/sh\ntee "$(mktemp %s/run.XXXXXX)" | /usr/bin/python3 -I "$@"\n' % sent)
+    wrapper.chmod(0o755)
+
+    def programs():
+        texts = [path.read_text() for path in sorted(sent.iterdir())]
+        for path in sent.iterdir():
+            path.unlink()
+        return [text for text in texts if 'file_set' in text]
+
+    project.tasks(FILE_SET_TASK + SAVE_RESULT)
+    project.run(extra_vars={'ansible_python_interpreter': str(wrapper)})
+    code, = programs()
+    assert 'def _tm_file_set_direct():' in code and 'def plan(files, directories, check_mode, permissions=()):' in code
+    assert '_ansiballz_main' not in code and 'import ansible' not in code and 'from ansible' not in code
+    result = project.result()
+    everything = [entry['path'] for entry in result['directories'] + result['files']]
+    assert result['changed'] is True and sorted(result['changed_paths']) == sorted(everything)
+    assert str(project.out / 'set' / 'inline.conf') in everything
+    assert (project.out / 'set' / 'conf.d' / 'plain.conf').read_bytes() == PLAIN.encode('utf-8')
+    assert stat.S_IMODE(os.stat(str(project.out / 'set' / 'conf.d')).st_mode) == 0o750
+    # Nothing left to change: the read decides, nothing is sent to Python for file_set.
+    project.run(extra_vars={'ansible_python_interpreter': str(wrapper)})
+    assert programs() == [] and project.result()['changed'] is False
 
 
 @pytest.mark.parametrize('entry, message', [

@@ -125,3 +125,14 @@ def test_a_read_that_fails_goes_to_the_module(tree):
     odd = 'directory|750|0|0|root|root|-\n'  # fewer lines than paths
     with mock.patch.object(file_set, 'run_argv', return_value=dict(rc=0, stdout=odd, stderr='')):
         assert action._unchanged(args(tree)) is False
+
+
+def test_permissions_compare_everything_but_the_content(tree):
+    action = LocalAction()
+    entry = dict(path=str(tree / 'dir' / 'a.conf'), mode='0640', owner=USER, group=GROUP)
+    assert action._unchanged({'permissions': [entry]}) is True
+    assert action._unchanged({'permissions': [dict(entry, mode='0600')]}) is False
+    assert action._unchanged({'permissions': [dict(entry, path=str(tree / 'dir' / 'missing'), create=True)]}) is False
+    assert action._unchanged({'permissions': [dict(entry, path=str(tree / 'dir'))]}) is False
+    os.symlink(str(tree / 'dir' / 'a.conf'), str(tree / 'dir' / 'link'))
+    assert action._unchanged({'permissions': [dict(entry, path=str(tree / 'dir' / 'link'))]}) is False

@@ -22,6 +22,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.stanford.trusted_mail.plugins.module_utils import file_set as core
 from ansible_collections.stanford.trusted_mail.plugins.modules import file_set as fs
 
 USER = pwd.getpwuid(os.getuid()).pw_name
@@ -397,3 +398,77 @@ class TestDiffAndLogging:
         assert 'top secret value' not in dump
         assert str(tmp_path / 'secret') in dump
         assert 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in dump or '********' in dump
+
+
+def p(path, mode='0640', **kwargs):
+    entry = {'path': str(path), 'mode': mode, 'owner': USER, 'group': GROUP}
+    entry.update(kwargs)
+    return entry
+
+
+class TestPermissions:
+    def test_corrects_mode_and_leaves_the_content_and_times_alone(self, tmp_path):
+        log = tmp_path / 'mail.log'
+        log.write_bytes(b'line one\n')
+        os.chmod(str(log), 0o600)
+        os.utime(str(log), (1000000000, 1000000000))
+        result = run_module({'permissions': [p(log)]}, diff=True)
+        assert result['changed'] is True and states(result, 'permissions') == ['attributes']
+        assert result['changed_paths'] == [str(log)] and result['files'] == []
+        assert mode_of(log) == 0o640 and log.read_bytes() == b'line one\n'
+        assert os.stat(str(log)).st_mtime == 1000000000
+        assert [item['prepared'] for item in result['diff']] == ['%s: mode: 0600 -> 0640\n' % log]
+        again = run_module({'permissions': [p(log)]})
+        assert again['changed'] is False and states(again, 'permissions') == ['unchanged']
+
+    def test_a_missing_file_fails_and_nothing_changes_also_in_check_mode(self, tmp_path):
+        other = tmp_path / 'other'
+        other.write_bytes(b'x')
+        os.chmod(str(other), 0o600)
+        for check_mode in (True, False):
+            result = run_module({'permissions': [p(other), p(tmp_path / 'missing')]}, check_mode=check_mode, expect_fail=True)
+            assert 'permissions: %s: does not exist' % (tmp_path / 'missing') in result['msg']
+            assert mode_of(other) == 0o600
+
+    def test_create_makes_an_empty_file_only_when_missing(self, tmp_path):
+        log = tmp_path / 'new.log'
+        planned = run_module({'permissions': [p(log, create=True)]}, check_mode=True)
+        assert states(planned, 'permissions') == ['created'] and not log.exists()
+        result = run_module({'permissions': [p(log, create=True)]})
+        assert states(result, 'permissions') == ['created']
+        assert log.read_bytes() == b'' and mode_of(log) == 0o640
+        log.write_bytes(b'written by a daemon\n')
+        result = run_module({'permissions': [p(log, mode='0600', create=True)]})
+        assert states(result, 'permissions') == ['attributes'] and log.read_bytes() == b'written by a daemon\n'
+
+    def test_the_touch_keeps_a_file_that_appeared_after_the_plan(self, tmp_path):
+        log = tmp_path / 'raced.log'
+        item = {'path': str(log), 'uid': os.getuid(), 'gid': os.getgid(), 'mode': 0o640}
+        log.write_bytes(b'a daemon was faster\n')
+        inode = os.stat(str(log)).st_ino
+        core._touch(item)
+        assert log.read_bytes() == b'a daemon was faster\n' and os.stat(str(log)).st_ino == inode and mode_of(log) == 0o640
+
+    @pytest.mark.parametrize('kind', ['symlink', 'directory'])
+    def test_anything_but_a_regular_file_fails(self, tmp_path, kind):
+        target = tmp_path / 'target'
+        target.write_bytes(b'x')
+        path = tmp_path / 'path'
+        if kind == 'symlink':
+            path.symlink_to(target)
+        else:
+            path.mkdir()
+        result = run_module({'permissions': [p(path, create=True)]}, expect_fail=True)
+        assert 'exists and is not a regular file' in result['msg']
+
+    def test_a_path_also_listed_as_a_file_fails(self, tmp_path):
+        result = run_module({'files': [f(tmp_path / 'x', 'x\n')], 'permissions': [p(tmp_path / 'x')]}, expect_fail=True)
+        assert 'permissions: %s: listed more than once' % (tmp_path / 'x') in result['msg']
+        assert not (tmp_path / 'x').exists()
+
+    def test_files_first_then_permissions_in_one_run(self, tmp_path):
+        result = run_module({'directories': [d(tmp_path / 'keys', mode='0710')],
+                             'files': [f(tmp_path / 'keys' / 'cert.pem', 'CERT\n', mode='0644')],
+                             'permissions': [p(tmp_path / 'keys' / 'key.pem', mode='0600', create=True)]})
+        assert result['changed_paths'] == [str(tmp_path / 'keys'), str(tmp_path / 'keys' / 'cert.pem'), str(tmp_path / 'keys' / 'key.pem')]
+        assert mode_of(tmp_path / 'keys' / 'key.pem') == 0o600

@@ -14,6 +14,7 @@ __metaclass__ = type
 import os
 import shutil
 import subprocess
+import time
 from unittest import mock
 
 import pytest
@@ -764,3 +765,28 @@ class TestRealPostconfServices:
         proc = subprocess.run([POSTCONF, '-c', postfix_dir, '-n'], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         assert run_module(args)['changed'] is False
+
+
+class TestCoolDown:
+    def test_a_changed_main_cf_is_dated_back_so_postfix_reads_it_at_once(self, postfix_dir):
+        main_cf = os.path.join(postfix_dir, 'main.cf')
+        started = time.time()
+        os.utime(main_cf, (started - 10, started - 10))
+        run_module({'config_dir': postfix_dir, 'main': {'relayhost': '[relay.example.org]:25'}})
+        assert explicit(postfix_dir)['relayhost'] == '[relay.example.org]:25'
+        assert started - 10 < os.stat(main_cf).st_mtime <= time.time() - pc.COOL_DOWN_SECONDS
+
+    def test_an_unchanged_main_cf_keeps_its_time(self, postfix_dir):
+        main_cf = os.path.join(postfix_dir, 'main.cf')
+        run_module({'config_dir': postfix_dir, 'main': {'myhostname': 'mx.example.org'}})
+        assert os.stat(main_cf).st_mtime == 1000000000
+
+    def test_always_later_than_the_time_it_had(self, tmp_path):
+        path = tmp_path / 'main.cf'
+        path.write_text('x = 1\n')
+        now = time.time()
+        os.utime(str(path), (now, now))
+        pc.cool_down(str(path), previous_mtime=now - 0.5, now=now)
+        assert os.stat(str(path)).st_mtime == pytest.approx(now - 0.499, abs=0.0005)
+        pc.cool_down(str(path), previous_mtime=0, now=now)
+        assert os.stat(str(path)).st_mtime == pytest.approx(now - pc.COOL_DOWN_SECONDS, abs=0.0005)
