@@ -203,7 +203,8 @@ class ActionModule(ActionBase):
                     result['diff'] = []
                 return result
             params = _direct_params(module_args)
-            if params is not None and self._connection.is_pipelining_enabled():
+            # An async task keeps the module, which ansible-core wraps for it.
+            if params is not None and not self._task.async_val and self._connection.is_pipelining_enabled():
                 result.update(self._run_direct(params, task_vars))
             else:
                 result.update(self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars))

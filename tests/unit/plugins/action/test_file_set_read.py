@@ -136,3 +136,24 @@ def test_permissions_compare_everything_but_the_content(tree):
     assert action._unchanged({'permissions': [dict(entry, path=str(tree / 'dir'))]}) is False
     os.symlink(str(tree / 'dir' / 'a.conf'), str(tree / 'dir' / 'link'))
     assert action._unchanged({'permissions': [dict(entry, path=str(tree / 'dir' / 'link'))]}) is False
+
+
+def test_direct_params_take_the_module_defaults_and_conversions():
+    params = file_set._direct_params({
+        'files': [{'dest': '/etc/a', 'content': 'x', 'mode': '0644', 'owner': 0}],
+        'directories': [{'path': '/etc/d', 'mode': '0755'}],
+        'permissions': [{'path': '/var/log/l', 'mode': '0640', 'group': 'adm'}],
+    })
+    assert params['files'] == [{'dest': '/etc/a', 'content': 'x', 'mode': '0644', 'owner': '0', 'group': 'root', 'validate': None}]
+    assert params['directories'] == [{'path': '/etc/d', 'mode': '0755', 'owner': 'root', 'group': 'root', 'only_if_missing': False}]
+    assert params['permissions'] == [{'path': '/var/log/l', 'mode': '0640', 'owner': 'root', 'group': 'adm', 'create': False}]
+
+
+@pytest.mark.parametrize('args', [
+    {'files': [{'dest': '/etc/a', 'content': 'x', 'mode': '0644', 'owner': ['root']}]},
+    {'files': [{'dest': '/etc/a', 'content': 'x', 'mode': '0644', 'validate': 42}]},
+    {'directories': [{'path': '/etc/d', 'mode': '0755', 'only_if_missing': 'yes'}]},
+    {'permissions': [{'path': '/var/log/l', 'mode': '0640', 'create': 1}]},
+])
+def test_direct_params_leave_anything_unusual_to_the_module(args):
+    assert file_set._direct_params(args) is None
