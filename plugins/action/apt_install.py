@@ -27,7 +27,6 @@ NAME = 'apt_install'
 # Debian policy 5.6.7: lower case letters, digits, + - and .; at least two characters,
 # starting with a letter or digit. An architecture qualifier (:amd64) is allowed.
 PACKAGE_RE = re.compile(r'^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$')
-POLICY_RC = '/usr/sbin/policy-rc.d'
 # apt-get's "Inst name (version ...)" lines of a simulation, and the "Setting up name:arch (version)"
 # lines of a real run.
 SIMULATED_RE = re.compile(r'^Inst (\S+) ')
@@ -135,8 +134,7 @@ class ActionModule(ActionBase):
         if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int) or lock_timeout < 0:
             raise AnsibleActionFail('%s: lock_timeout must be a whole number of seconds, got %r' % (NAME, lock_timeout))
 
-        read = run_argv(self, ['dpkg-query', '-W', '-f=${db:Status-Abbrev}${Package}\\n'] + [n.split(':')[0] for n in names],
-                        environment=READ_ENV)
+        read = self._read_installed(names)
         # 1: some name is unknown to dpkg (never installed); anything else is an error.
         if read['rc'] not in (0, 1):
             result.update(failed=True, msg='%s: dpkg-query failed (exit code %d): %s' % (NAME, read['rc'], read['stderr']))
@@ -149,7 +147,8 @@ class ActionModule(ActionBase):
             return self._simulate(result, to_install, recommends)
 
         # Answers only for the packages this transaction installs.
-        answers = '\n'.join(line for package, line in debconf if package in [n.split(':')[0] for n in to_install])
+        installing = set(name.split(':')[0] for name in to_install)
+        answers = '\n'.join(line for package, line in debconf if package in installing)
         environment = dict(READ_ENV, TM_HOLD='1' if hold else '0', TM_UPDATE='1' if update else '0',
                            TM_LOCK=str(lock_timeout), TM_RECOMMENDS='true' if recommends else 'false', TM_DEBCONF=answers)
         done = run_argv(self, ['sh', '-c', INSTALL_SCRIPT, 'sh'] + to_install, environment=environment)
@@ -161,14 +160,17 @@ class ActionModule(ActionBase):
                           % (NAME, done['rc'], (done['stderr_lines'] or done['stdout_lines'] or [''])[-1]))
             return result
         # apt-get succeeding is not enough: every package asked for must now be installed.
-        after = run_argv(self, ['dpkg-query', '-W', '-f=${db:Status-Abbrev}${Package}\\n'] + [n.split(':')[0] for n in names],
-                         environment=READ_ENV)
-        still = missing(names, after['stdout'])
+        still = missing(names, self._read_installed(names)['stdout'])
         if still:
             result.update(failed=True, msg='%s: still not installed after apt-get: %s' % (NAME, ', '.join(still)))
         if self._task.diff:
             result['diff'] = {'prepared': ''.join('+ %s\n' % name for name in result['installed'] or to_install)}
         return result
+
+    def _read_installed(self, names):
+        """dpkg-query's status line of each of NAMES (architecture qualifiers dropped)."""
+        return run_argv(self, ['dpkg-query', '-W', '-f=${db:Status-Abbrev}${Package}\\n'] + [name.split(':')[0] for name in names],
+                        environment=READ_ENV)
 
     def _simulate(self, result, to_install, recommends):
         """Check mode: what apt-get would install, from a simulation (no lists are fetched)."""

@@ -832,8 +832,9 @@ def cool_down(path, previous_mtime, now=None):
     """
     now = time.time() if now is None else now
     mtime = max(previous_mtime + 0.001, now - COOL_DOWN_SECONDS)
-    if os.stat(path).st_mtime > mtime:
-        os.utime(path, (os.stat(path).st_atime, mtime))
+    st = os.stat(path)
+    if st.st_mtime > mtime:
+        os.utime(path, (st.st_atime, mtime))
 
 
 def _fail(module, msg, **kwargs):
