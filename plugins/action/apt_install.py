@@ -31,6 +31,9 @@ PACKAGE_RE = re.compile(r'^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$')
 # lines of a real run.
 SIMULATED_RE = re.compile(r'^Inst (\S+) ')
 SET_UP_RE = re.compile(r'^Setting up ([^\s:]+)(?::\S+)? ')
+CREATED_RE = re.compile(r'^stanford\.trusted_mail\.apt_install: created the empty file (/.+)$')
+# An absolute path without empty, "." or ".." components, and one line of text.
+PATH_RE = re.compile(r'^(/(?!\.\.?(/|$))[^/\n\r]+)+$')
 # The install itself, run by sh with the package names as "$@". The guard against service
 # starts is set only when the host has none, and removed however the script ends.
 INSTALL_SCRIPT = r'''
@@ -43,6 +46,14 @@ if [ "$TM_HOLD" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ] && [ ! -L /usr/sbin/poli
   trap 'exit 143' TERM
   printf '#!/bin/sh\n# stanford.trusted_mail.apt_install: no service starts during this install\nexit 101\n' >/usr/sbin/policy-rc.d
   chmod 0755 /usr/sbin/policy-rc.d
+fi
+if [ -n "$TM_EMPTY" ]; then
+  printf '%s\n' "$TM_EMPTY" | while IFS= read -r path; do
+    if [ ! -e "$path" ] && [ ! -L "$path" ]; then
+      (umask 022 && mkdir -p -- "${path%/*}" && : >>"$path")
+      echo "stanford.trusted_mail.apt_install: created the empty file $path"
+    fi
+  done
 fi
 if [ -n "$TM_DEBCONF" ]; then
   printf '%s\n' "$TM_DEBCONF" | debconf-set-selections
@@ -107,6 +118,25 @@ def check_debconf(answers):
     return lines
 
 
+def check_create_empty(entries):
+    """ENTRIES (a list of dicts: name, path) as (package, path) pairs."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise AnsibleActionFail('%s: create_empty must be a list of dicts, got %r' % (NAME, entries))
+    pairs = []
+    for index, entry in enumerate(entries):
+        what = '%s: create_empty[%d]' % (NAME, index)
+        if not isinstance(entry, dict) or set(entry) != {'name', 'path'}:
+            raise AnsibleActionFail('%s must be a dict with exactly name, path, got %r' % (what, entry))
+        if not isinstance(entry['name'], str) or not PACKAGE_RE.match(entry['name']):
+            raise AnsibleActionFail('%s: name must be a package name, got %r' % (what, entry['name']))
+        if not isinstance(entry['path'], str) or not PATH_RE.match(entry['path']):
+            raise AnsibleActionFail('%s: path must be an absolute path without . or .. parts, got %r' % (what, entry['path']))
+        pairs.append((entry['name'], entry['path']))
+    return pairs
+
+
 def check_bool(args, key, default):
     value = args.get(key, default)
     if not isinstance(value, bool):
@@ -117,7 +147,8 @@ def check_bool(args, key, default):
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(('name', 'install_recommends', 'update_cache', 'hold_service_starts', 'lock_timeout', 'debconf'))
+    _VALID_ARGS = frozenset(('name', 'install_recommends', 'update_cache', 'hold_service_starts', 'lock_timeout', 'debconf',
+                             'create_empty'))
 
     def run(self, tmp=None, task_vars=None):
         if task_vars is None:
@@ -130,6 +161,7 @@ class ActionModule(ActionBase):
         update = check_bool(args, 'update_cache', True)
         hold = check_bool(args, 'hold_service_starts', False)
         debconf = check_debconf(args.get('debconf'))
+        create_empty = check_create_empty(args.get('create_empty'))
         lock_timeout = args.get('lock_timeout', 60)
         if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int) or lock_timeout < 0:
             raise AnsibleActionFail('%s: lock_timeout must be a whole number of seconds, got %r' % (NAME, lock_timeout))
@@ -140,23 +172,26 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg='%s: dpkg-query failed (exit code %d): %s' % (NAME, read['rc'], read['stderr']))
             return result
         to_install = missing(names, read['stdout'])
-        result.update(changed=bool(to_install), packages=to_install, installed=[], cache_updated=False)
+        result.update(changed=bool(to_install), packages=to_install, installed=[], cache_updated=False, files_created=[])
         if not to_install:
             return result
         if self._task.check_mode:
             return self._simulate(result, to_install, recommends)
 
-        # Answers only for the packages this transaction installs.
+        # Answers and empty files only for the packages this transaction installs.
         installing = set(name.split(':')[0] for name in to_install)
         answers = '\n'.join(line for package, line in debconf if package in installing)
+        empty = '\n'.join(dict.fromkeys(path for package, path in create_empty if package in installing))
         environment = dict(READ_ENV, TM_HOLD='1' if hold else '0', TM_UPDATE='1' if update else '0',
-                           TM_LOCK=str(lock_timeout), TM_RECOMMENDS='true' if recommends else 'false', TM_DEBCONF=answers)
+                           TM_LOCK=str(lock_timeout), TM_RECOMMENDS='true' if recommends else 'false', TM_DEBCONF=answers,
+                           TM_EMPTY=empty)
         done = run_argv(self, ['sh', '-c', INSTALL_SCRIPT, 'sh'] + to_install, environment=environment)
         result.update(rc=done['rc'], stdout=done['stdout'], stderr=done['stderr'],
                       stdout_lines=done['stdout_lines'], stderr_lines=done['stderr_lines'], cache_updated=update)
         result['installed'] = [m.group(1) for m in map(SET_UP_RE.match, done['stdout_lines']) if m]
+        result['files_created'] = [m.group(1) for m in map(CREATED_RE.match, done['stdout_lines']) if m]
         if done['rc'] != 0:
-            result.update(failed=True, changed=bool(result['installed']), msg='%s: apt-get failed (exit code %d): %s'
+            result.update(failed=True, changed=bool(result['installed'] or result['files_created']), msg='%s: apt-get failed (exit code %d): %s'
                           % (NAME, done['rc'], (done['stderr_lines'] or done['stdout_lines'] or [''])[-1]))
             return result
         # apt-get succeeding is not enough: every package asked for must now be installed.
@@ -164,7 +199,8 @@ class ActionModule(ActionBase):
         if still:
             result.update(failed=True, msg='%s: still not installed after apt-get: %s' % (NAME, ', '.join(still)))
         if self._task.diff:
-            result['diff'] = {'prepared': ''.join('+ %s\n' % name for name in result['installed'] or to_install)}
+            result['diff'] = {'prepared': ''.join('+ %s\n' % name for name in result['installed'] or to_install)
+                              + ''.join('+ %s (empty file)\n' % path for path in result['files_created'])}
         return result
 
     def _read_installed(self, names):

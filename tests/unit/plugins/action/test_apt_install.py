@@ -51,7 +51,9 @@ class Host:
                 return self._done(self.install_rc, 'Reading package lists...', 'E: Unable to locate package %s' % names[-1])
             if self.installs:
                 self.installed.update(names)
-            out = '\n'.join(['Setting up libdep:amd64 (1.0) ...'] + ['Setting up %s (1.0) ...' % n for n in names])
+            created = ['stanford.trusted_mail.apt_install: created the empty file %s' % path
+                       for path in (environment or {}).get('TM_EMPTY', '').splitlines()]
+            out = '\n'.join(created + ['Setting up libdep:amd64 (1.0) ...'] + ['Setting up %s (1.0) ...' % n for n in names])
             return self._done(0, out, '')
         raise AssertionError('unexpected command %r' % argv)
 
@@ -178,6 +180,49 @@ class TestDebconf:
         assert host.commands == []
 
 
+class TestCreateEmpty:
+    FILES = [
+        {'name': 'postfix', 'path': '/etc/postfix/main.cf'},
+        {'name': 'aide', 'path': '/etc/aide/aide.conf'},
+        {'name': 'postfix', 'path': '/etc/postfix/main.cf'},
+    ]
+
+    def test_files_only_for_the_packages_installed_and_each_once(self):
+        host = Host(installed=['aide'])
+        result = run({'name': ['postfix', 'aide'], 'create_empty': self.FILES}, host, diff=True)
+        (_, env), = host.installs_run()
+        assert env['TM_EMPTY'] == '/etc/postfix/main.cf'
+        assert result['files_created'] == ['/etc/postfix/main.cf']
+        assert '+ /etc/postfix/main.cf (empty file)' in result['diff']['prepared']
+
+    def test_nothing_installed_creates_nothing(self):
+        host = Host(installed=['postfix'])
+        result = run({'name': ['postfix'], 'create_empty': self.FILES}, host)
+        assert host.installs_run() == [] and result['files_created'] == [] and not result['changed']
+
+    @pytest.mark.parametrize('entry, message', [
+        ({'name': 'postfix', 'path': 'etc/postfix/main.cf'}, 'absolute path'),
+        ({'name': 'postfix', 'path': '/etc/postfix/../shadow'}, 'absolute path'),
+        ({'name': 'postfix', 'path': '/etc/./main.cf'}, 'absolute path'),
+        ({'name': 'postfix', 'path': '/etc//main.cf'}, 'absolute path'),
+        ({'name': 'postfix', 'path': '/etc/postfix/'}, 'absolute path'),
+        ({'name': 'postfix', 'path': '/etc/main.cf\n/etc/shadow'}, 'absolute path'),
+        ({'name': 'postfix', 'path': 1}, 'absolute path'),
+        ({'name': 'Postfix', 'path': '/etc/postfix/main.cf'}, 'package name'),
+        ({'path': '/etc/postfix/main.cf'}, 'exactly name, path'),
+        ('/etc/postfix/main.cf', 'exactly name, path'),
+    ])
+    def test_bad_entries_fail_before_the_host_is_touched(self, entry, message):
+        host = Host()
+        with pytest.raises(AnsibleActionFail, match=message):
+            run({'name': ['postfix'], 'create_empty': [entry]}, host)
+        assert host.commands == []
+
+    def test_not_a_list_fails(self):
+        with pytest.raises(AnsibleActionFail, match='must be a list'):
+            run({'name': ['postfix'], 'create_empty': {'name': 'postfix'}}, Host())
+
+
 class TestInputs:
     @pytest.mark.parametrize('args, message', [
         ({'name': []}, 'non-empty list'),
@@ -218,8 +263,10 @@ def fake_root(tmp_path):
     for name in ('apt-get', 'debconf-set-selections'):
         stub = bin_dir / name
         # Each stub records its arguments, stdin and whether the guard was in place, and fails on request.
+        # and which files of TM_EMPTY exist when it runs.
         stub.write_text('#!/bin/sh\n{ echo "%s $*"; [ -t 0 ] || sed "s/^/stdin: /"; '
-                        '[ -e "%s" ] && echo "guard: $(tail -n 1 %s)"; } >>"%s"\n'
+                        '[ -e "%s" ] && echo "guard: $(tail -n 1 %s)"; '
+                        'for p in $TM_EMPTY; do [ -e "$p" ] && echo "present: $p"; done; } >>"%s"\n'
                         '[ "$TM_FAIL" = "%s" ] && exit 100\nexit 0\n' % (name, policy, policy, log, name))
         stub.chmod(0o755)
     script = ai.INSTALL_SCRIPT.replace('/usr/sbin/policy-rc.d', str(policy))
@@ -230,6 +277,7 @@ def fake_root(tmp_path):
         environ.update(env)
         done = subprocess.run(['/bin/sh', '-c', script, 'sh'] + names, env=environ, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, check=False)
+        run_script.stdout = done.stdout
         return done.returncode, log.read_text() if log.exists() else ''
     run_script.policy = policy
     return run_script
@@ -268,3 +316,25 @@ class TestInstallScript:
     def test_a_failed_debconf_stops_before_the_install(self, fake_root):
         rc, log = fake_root(['postfix'], TM_DEBCONF='postfix postfix/mailname string x', TM_FAIL='debconf-set-selections')
         assert rc == 100 and 'apt-get' not in log and not fake_root.policy.exists()
+
+    def test_empty_files_exist_before_debconf_and_apt_get_and_existing_ones_stay(self, fake_root, tmp_path):
+        new = tmp_path / 'etc' / 'postfix' / 'main.cf'
+        kept = tmp_path / 'kept.cf'
+        kept.write_text('myhostname = kept\n')
+        link = tmp_path / 'link.cf'
+        link.symlink_to(tmp_path / 'nowhere')
+        rc, log = fake_root(['postfix'], TM_EMPTY='\n'.join(map(str, (new, kept, link))), TM_DEBCONF='postfix postfix/x string y')
+        assert rc == 0
+        assert new.read_bytes() == b'' and oct(new.stat().st_mode & 0o7777) == '0o644'
+        assert oct(new.parent.stat().st_mode & 0o7777) == '0o755'
+        assert kept.read_text() == 'myhostname = kept\n'
+        assert link.is_symlink() and not (tmp_path / 'nowhere').exists()
+        # Every stub (debconf-set-selections, apt-get update, apt-get install) saw the new file.
+        assert log.count('present: %s' % new) == 3
+        assert fake_root.stdout.splitlines() == ['stanford.trusted_mail.apt_install: created the empty file %s' % new]
+
+    def test_a_file_that_cannot_be_made_stops_before_apt_get(self, fake_root, tmp_path):
+        blocker = tmp_path / 'blocker'
+        blocker.write_text('')
+        rc, log = fake_root(['postfix'], TM_EMPTY=str(blocker / 'main.cf'))
+        assert rc != 0 and 'apt-get' not in log and not fake_root.policy.exists()
