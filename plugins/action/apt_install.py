@@ -92,17 +92,25 @@ DEBCONF_KEYS = frozenset(('name', 'question', 'vtype', 'value'))
 DEBCONF_TYPES = frozenset(('boolean', 'error', 'multiselect', 'note', 'select', 'string', 'text', 'title'))
 
 
+def _entries(value, option, keys):
+    """VALUE (None, or a list of dicts with exactly KEYS) as (label, dict) pairs for OPTION's checks."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise AnsibleActionFail('%s: %s must be a list of dicts, got %r' % (NAME, option, value))
+    pairs = []
+    for index, entry in enumerate(value):
+        what = '%s: %s[%d]' % (NAME, option, index)
+        if not isinstance(entry, dict) or set(entry) != keys:
+            raise AnsibleActionFail('%s must be a dict with exactly %s, got %r' % (what, ', '.join(sorted(keys)), entry))
+        pairs.append((what, entry))
+    return pairs
+
+
 def check_debconf(answers):
     """ANSWERS (a list of dicts: name, question, vtype, value) as debconf-set-selections lines, by package."""
-    if answers is None:
-        return []
-    if not isinstance(answers, list):
-        raise AnsibleActionFail('%s: debconf must be a list of dicts, got %r' % (NAME, answers))
     lines = []
-    for index, answer in enumerate(answers):
-        what = '%s: debconf[%d]' % (NAME, index)
-        if not isinstance(answer, dict) or set(answer) != DEBCONF_KEYS:
-            raise AnsibleActionFail('%s must be a dict with exactly %s, got %r' % (what, ', '.join(sorted(DEBCONF_KEYS)), answer))
+    for what, answer in _entries(answers, 'debconf', DEBCONF_KEYS):
         name, question, vtype, value = (answer[key] for key in ('name', 'question', 'vtype', 'value'))
         if isinstance(value, bool):
             value = 'true' if value else 'false'
@@ -120,15 +128,8 @@ def check_debconf(answers):
 
 def check_create_empty(entries):
     """ENTRIES (a list of dicts: name, path) as (package, path) pairs."""
-    if entries is None:
-        return []
-    if not isinstance(entries, list):
-        raise AnsibleActionFail('%s: create_empty must be a list of dicts, got %r' % (NAME, entries))
     pairs = []
-    for index, entry in enumerate(entries):
-        what = '%s: create_empty[%d]' % (NAME, index)
-        if not isinstance(entry, dict) or set(entry) != {'name', 'path'}:
-            raise AnsibleActionFail('%s must be a dict with exactly name, path, got %r' % (what, entry))
+    for what, entry in _entries(entries, 'create_empty', frozenset(('name', 'path'))):
         if not isinstance(entry['name'], str) or not PACKAGE_RE.match(entry['name']):
             raise AnsibleActionFail('%s: name must be a package name, got %r' % (what, entry['name']))
         if not isinstance(entry['path'], str) or not PATH_RE.match(entry['path']):
